@@ -1,0 +1,68 @@
+"""What the decision needs to know about one broker, whichever way it was learnt.
+
+A periodic run learns it from ListBrokers, a change event from the configuration item. Both are
+turned into the same `BrokerFacts`, so the decision never sees where its facts came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
+
+
+class BrokerFactsError(ValueError):
+    """A broker record lacks what every broker has (an ID and a name)."""
+
+
+@dataclass(frozen=True)
+class BrokerFacts:
+    broker_id: str
+    name: str
+    deployment_mode: str | None = None
+    engine_type: str | None = None
+    state: str | None = None
+    arn: str | None = None
+    # None means "not read": tags cost a call per broker and are fetched only when needed.
+    tags: Mapping[str, str] | None = None
+
+
+def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> BrokerFacts:
+    """Facts from one ListBrokers `BrokerSummaries` entry."""
+    broker_id = summary.get("BrokerId")
+    name = summary.get("BrokerName")
+    if not broker_id or not name:
+        raise BrokerFactsError(f"ListBrokers returned a broker without BrokerId or BrokerName: {dict(summary)}")
+    return BrokerFacts(
+        broker_id=broker_id,
+        name=name,
+        deployment_mode=summary.get("DeploymentMode"),
+        engine_type=summary.get("EngineType"),
+        state=summary.get("BrokerState"),
+        arn=summary.get("BrokerArn"),
+        tags=tags,
+    )
+
+
+def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
+    """Facts from an AWS Config configuration item (PascalCase under `configuration`, tags on top)."""
+    configuration = item.get("configuration") or {}
+    broker_id = item.get("resourceId")
+    name = configuration.get("BrokerName") or item.get("resourceName")
+    if not broker_id or not name:
+        raise BrokerFactsError(
+            "The configuration item has no resourceId or broker name "
+            f"(resourceId={broker_id!r}, BrokerName={name!r}); AWS Config sent an incomplete item"
+        )
+    tags = item.get("tags")
+    return BrokerFacts(
+        broker_id=broker_id,
+        name=name,
+        deployment_mode=configuration.get("DeploymentMode"),
+        engine_type=configuration.get("EngineType"),
+        state=configuration.get("BrokerState"),
+        arn=configuration.get("Arn") or item.get("ARN"),
+        tags=dict(tags) if isinstance(tags, Mapping) else {},
+    )

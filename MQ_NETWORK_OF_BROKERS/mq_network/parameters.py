@@ -1,0 +1,193 @@
+"""The rule's parameters: their one definition in code, and their validation.
+
+AWS Config hands every parameter over as a string. Everything that reads parameters (the Lambda,
+the demo, the tools) goes through `parse_parameters`, so a value is judged the same everywhere.
+`rdk_config.json` is the project's record of these definitions; a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
+
+# Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}.
+_MAX_TAG_KEY = 128
+_MAX_TAG_VALUE = 256
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One rule parameter as users see it in the console, the template and the README."""
+
+    name: str
+    type: str
+    default: str
+    description: str
+    allowed_values: tuple[str, ...] = ()
+
+
+PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "BrokerNamePattern",
+        "Regex",
+        ".+-Broker-[0-9]+",
+        "Python regular expression that a network member's whole name must match (case-sensitive).",
+    ),
+    ParameterSpec(
+        "AllowedDeploymentModes",
+        "CommaDelimitedList",
+        "SINGLE_INSTANCE,ACTIVE_STANDBY_MULTI_AZ",
+        "Deployment modes a network member may run in, comma-separated.",
+        DEPLOYMENT_MODES,
+    ),
+    ParameterSpec(
+        "ScopeTagKey",
+        "String",
+        "",
+        "Only brokers carrying this tag are evaluated; the others are NOT_APPLICABLE. "
+        "Empty: every broker.",
+    ),
+    ParameterSpec(
+        "ScopeTagValue",
+        "String",
+        "",
+        "With ScopeTagKey: the tag must also have this exact value. Empty: any value.",
+    ),
+    ParameterSpec(
+        "ExecutionRoleName",
+        "String",
+        "",
+        "IAM role name to assume in the evaluated account (organization or cross-account "
+        "deployments). Empty: the function's own role.",
+    ),
+    ParameterSpec(
+        "AssumeRoleMode",
+        "Boolean",
+        "false",
+        "true: assume the role AWS Config names in the event (rdk's convention) or "
+        "ExecutionRoleName. false: use the function's own role.",
+        ("true", "false"),
+    ),
+)
+SPECS_BY_NAME = {spec.name: spec for spec in PARAMETER_SPECS}
+
+
+class ParameterError(ValueError):
+    """Rule parameters that cannot be used; the message names each parameter and its fix."""
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    broker_name_pattern: re.Pattern[str]
+    allowed_deployment_modes: tuple[str, ...]
+    scope_tag_key: str | None = None
+    scope_tag_value: str | None = None
+    execution_role_name: str | None = None
+    assume_role: bool = False
+
+    @property
+    def needs_tags(self) -> bool:
+        """Tags cost one API call per broker, so they are read only when a scope needs them."""
+        return self.scope_tag_key is not None
+
+
+def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
+    """Validate the rule parameters as AWS Config passes them (strings; empty means default).
+
+    Every problem is reported at once, so one fix-and-redeploy cycle is enough.
+    """
+    raw = raw or {}
+    problems: list[str] = []
+    values: dict[str, str] = {}
+    unknown = sorted(set(raw) - set(SPECS_BY_NAME))
+    if unknown:
+        problems.append(
+            f"unknown parameter(s) {', '.join(unknown)}: this rule takes only "
+            f"{', '.join(SPECS_BY_NAME)} (names are case-sensitive)"
+        )
+    for spec in PARAMETER_SPECS:
+        value = raw.get(spec.name)
+        if value is None:
+            values[spec.name] = spec.default
+        elif isinstance(value, bool) or not isinstance(value, (str, int)):
+            problems.append(f"{spec.name} must be a string, not {type(value).__name__}")
+            values[spec.name] = spec.default
+        else:
+            values[spec.name] = str(value).strip() or spec.default
+
+    pattern = _parse_pattern(values["BrokerNamePattern"], problems)
+    modes = _parse_modes(values["AllowedDeploymentModes"], problems)
+    tag_key = values["ScopeTagKey"] or None
+    tag_value = values["ScopeTagValue"] or None
+    if tag_value is not None and tag_key is None:
+        problems.append(
+            f"ScopeTagValue is '{tag_value}' but ScopeTagKey is empty: set ScopeTagKey to the "
+            "tag's key, or clear ScopeTagValue"
+        )
+    if tag_key is not None and len(tag_key) > _MAX_TAG_KEY:
+        problems.append(f"ScopeTagKey is {len(tag_key)} characters long; tag keys have at most 128")
+    if tag_value is not None and len(tag_value) > _MAX_TAG_VALUE:
+        problems.append(
+            f"ScopeTagValue is {len(tag_value)} characters long; tag values have at most 256"
+        )
+    role_name = values["ExecutionRoleName"] or None
+    if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
+        problems.append(
+            f"ExecutionRoleName '{role_name}' is not an IAM role name: give the name only "
+            "(1-64 of letters, digits and +=,.@_-), not an ARN or a path"
+        )
+    assume_role = _parse_assume_role(
+        values["AssumeRoleMode"], explicit="AssumeRoleMode" in raw, role_name=role_name,
+        problems=problems,
+    )
+    if problems or pattern is None:
+        raise ParameterError("Invalid rule parameters: " + "; ".join(problems))
+    return RuleParameters(
+        broker_name_pattern=pattern,
+        allowed_deployment_modes=modes,
+        scope_tag_key=tag_key,
+        scope_tag_value=tag_value,
+        execution_role_name=role_name,
+        assume_role=assume_role,
+    )
+
+
+def _parse_pattern(text: str, problems: list[str]) -> re.Pattern[str] | None:
+    try:
+        return re.compile(text)
+    except re.error as err:
+        problems.append(
+            f"BrokerNamePattern '{text}' is not a valid Python regular expression ({err}); "
+            f"give a pattern for the whole broker name, such as '{SPECS_BY_NAME['BrokerNamePattern'].default}'"
+        )
+        return None
+
+
+def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
+    modes = [mode.strip().upper() for mode in text.split(",") if mode.strip()]
+    bad = [mode for mode in modes if mode not in DEPLOYMENT_MODES]
+    if bad or not modes:
+        problems.append(
+            f"AllowedDeploymentModes '{text}' has unknown mode(s) {', '.join(bad) or '(none given)'}: "
+            f"use a comma-separated list of {', '.join(DEPLOYMENT_MODES)}"
+        )
+    return tuple(dict.fromkeys(mode for mode in modes if mode in DEPLOYMENT_MODES))
+
+
+def _parse_assume_role(
+    text: str, *, explicit: bool, role_name: str | None, problems: list[str]
+) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        problems.append(f"AssumeRoleMode '{text}' must be true or false")
+        return False
+    if role_name is not None and explicit and lowered == "false":
+        problems.append(
+            f"ExecutionRoleName is '{role_name}' but AssumeRoleMode is false: the role can only be "
+            "used by assuming it; clear AssumeRoleMode or ExecutionRoleName"
+        )
+    return lowered == "true" or role_name is not None

@@ -1,0 +1,69 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.12 (rdk_config.json); tests run on the same minor version.
+PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.12.*/bin/python python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BIN := $(VENV)/bin
+PIP_QUIET := --quiet --disable-pip-version-check
+CODE := MQ_NETWORK_OF_BROKERS src tests bench
+
+.PHONY: help demo test lint typecheck template-checks unit rdk-test bench clean
+
+help:
+	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
+	@echo "make test   - set up, then run every check and test (what CI runs)"
+	@echo "make bench  - print API-call and cold-start figures"
+
+$(VENV)/.python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
+	"$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip
+	touch $@
+
+$(VENV)/.demo: $(VENV)/.python requirements-demo.txt MQ_NETWORK_OF_BROKERS/requirements.txt pyproject.toml
+	$(BIN)/pip install $(PIP_QUIET) -r requirements-demo.txt
+	$(BIN)/pip install $(PIP_QUIET) --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.demo requirements-dev.txt
+	$(BIN)/pip install $(PIP_QUIET) -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found" >&2; exit 2; }
+	"$(PYTHON)" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) -r requirements-checkov.txt
+	touch $@
+
+demo: $(VENV)/.demo
+	$(BIN)/mq-network-demo
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+template-checks: $(VENV)/.dev $(CHECKOV_VENV)/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
+
+unit: $(VENV)/.dev
+	$(BIN)/pytest
+
+rdk-test: $(VENV)/.dev
+	$(BIN)/rdk test-local MQ_NETWORK_OF_BROKERS
+
+test: lint typecheck template-checks unit rdk-test
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/api_calls.py
+	$(BIN)/python bench/cold_start.py
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,289 @@
+"""An emulated AWS account (moto, in process) for the demo, the tests and the benchmarks.
+
+moto emulates Amazon MQ well but not AWS Config's record of earlier results; `PriorResults`
+stands in for that one read, through botocore's event hooks, so the real handler runs unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+NOTIFICATION_TIME = "2026-11-28T12:00:00.000Z"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class BrokerSeed:
+    name: str
+    mode: str = "SINGLE_INSTANCE"
+    engine: str = "ACTIVEMQ"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# The source rule's example brokers, a compliant mesh, and a RabbitMQ broker.
+DEMO_BROKERS = (
+    BrokerSeed("cc-project5-broker", "SINGLE_INSTANCE"),
+    BrokerSeed("cc-multi-az-broker", "ACTIVE_STANDBY_MULTI_AZ"),
+    BrokerSeed("cc-production-broker", "ACTIVE_STANDBY_MULTI_AZ"),
+    BrokerSeed("orders-Broker-1", "SINGLE_INSTANCE"),
+    BrokerSeed("orders-Broker-2", "ACTIVE_STANDBY_MULTI_AZ"),
+    BrokerSeed("orders-Broker-3", "SINGLE_INSTANCE"),
+    BrokerSeed("events-rabbit", "CLUSTER_MULTI_AZ", engine="RABBITMQ"),
+)
+
+
+def use_fake_credentials(region: str = REGION) -> None:
+    """Point boto3 at made-up credentials, so nothing can reach a real account."""
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ["AWS_DEFAULT_REGION"] = region
+    os.environ["AWS_REGION"] = region
+
+
+def create_broker(mq_client: Any, seed: BrokerSeed) -> dict[str, Any]:
+    """Create one broker as a customer would; returns CreateBroker's answer (BrokerId, BrokerArn)."""
+    rabbit = seed.engine.upper() == "RABBITMQ"
+    return mq_client.create_broker(
+        BrokerName=seed.name,
+        DeploymentMode=seed.mode,
+        EngineType=seed.engine,
+        EngineVersion="3.13" if rabbit else "5.18",
+        HostInstanceType="mq.m5.large",
+        PubliclyAccessible=False,
+        AutoMinorVersionUpgrade=True,
+        Users=[{"Username": "admin", "Password": "not-a-real-password-1"}],
+        Tags=dict(seed.tags),
+    )
+
+
+def seed_brokers(mq_client: Any, seeds: Iterable[BrokerSeed] = DEMO_BROKERS) -> dict[str, str]:
+    """Create the brokers; returns broker name -> broker ID."""
+    return {seed.name: create_broker(mq_client, seed)["BrokerId"] for seed in seeds}
+
+
+def scheduled_event(parameters: Mapping[str, str] | None = None, token: str = "TESTMODE") -> dict[str, Any]:
+    """A ScheduledNotification event as AWS Config sends it."""
+    invoking = {"messageType": "ScheduledNotification", "notificationCreationTime": NOTIFICATION_TIME}
+    return _rule_event(invoking, parameters, token)
+
+
+def change_event(
+    item: Mapping[str, Any],
+    parameters: Mapping[str, str] | None = None,
+    token: str = "TESTMODE",
+    left_scope: bool = False,
+) -> dict[str, Any]:
+    """A ConfigurationItemChangeNotification event carrying `item`."""
+    invoking = {
+        "messageType": "ConfigurationItemChangeNotification",
+        "notificationCreationTime": NOTIFICATION_TIME,
+        "configurationItem": dict(item),
+    }
+    return _rule_event(invoking, parameters, token, left_scope)
+
+
+def oversized_event(
+    broker_id: str, parameters: Mapping[str, str] | None = None, token: str = "TESTMODE"
+) -> dict[str, Any]:
+    """An OversizedConfigurationItemChangeNotification: only a summary, the item must be fetched."""
+    invoking = {
+        "messageType": "OversizedConfigurationItemChangeNotification",
+        "notificationCreationTime": NOTIFICATION_TIME,
+        "recordVersion": "1.0",
+        "configurationItemSummary": {
+            "resourceType": "AWS::AmazonMQ::Broker",
+            "resourceId": broker_id,
+            "configurationItemStatus": "OK",
+        },
+    }
+    return _rule_event(invoking, parameters, token)
+
+
+def configuration_item(
+    broker_id: str,
+    name: str,
+    mode: str = "SINGLE_INSTANCE",
+    engine: str = "ACTIVEMQ",
+    tags: Mapping[str, str] | None = None,
+    status: str = "OK",
+) -> dict[str, Any]:
+    """An AWS::AmazonMQ::Broker configuration item, shaped as AWS Config records it."""
+    return {
+        "configurationItemCaptureTime": NOTIFICATION_TIME,
+        "configurationItemStatus": status,
+        "configurationStateId": 1,
+        "awsAccountId": ACCOUNT_ID,
+        "awsRegion": REGION,
+        "resourceType": "AWS::AmazonMQ::Broker",
+        "resourceId": broker_id,
+        "resourceName": name,
+        "ARN": f"arn:aws:mq:{REGION}:{ACCOUNT_ID}:broker:{name}:{broker_id}",
+        "tags": dict(tags or {}),
+        "relationships": [],
+        "configuration": {
+            "BrokerName": name,
+            "Id": broker_id,
+            "DeploymentMode": mode,
+            "EngineType": engine,
+            "EngineVersion": "5.18",
+            "HostInstanceType": "mq.m5.large",
+        }
+        if status == "OK"
+        else None,
+    }
+
+
+def _rule_event(
+    invoking: Mapping[str, Any],
+    parameters: Mapping[str, str] | None,
+    token: str,
+    left_scope: bool = False,
+) -> dict[str, Any]:
+    return {
+        "configRuleName": "MQ_NETWORK_OF_BROKERS",
+        "configRuleArn": f"arn:aws:config:{REGION}:{ACCOUNT_ID}:config-rule/config-rule-mqnob1",
+        "configRuleId": "config-rule-mqnob1",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "accountId": ACCOUNT_ID,
+        "eventLeftScope": left_scope,
+        "invokingEvent": json.dumps(invoking),
+        "ruleParameters": json.dumps(dict(parameters or {})),
+        "resultToken": token,
+        "version": "1.0",
+    }
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def _response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> AWSResponse:
+    data = json.dumps(body).encode()
+    return AWSResponse("https://emulated.invalid/", status, dict(headers or {}), _Body(data))
+
+
+class PriorResults:
+    """AWS Config's record of this rule's earlier COMPLIANT/NON_COMPLIANT results (moto lacks it).
+
+    Answers GetComplianceDetailsByConfigRule, in pages, for the resource IDs given.
+    """
+
+    def __init__(self, session: Any, resource_ids: Sequence[str] = (), page_size: int = 100) -> None:
+        self._session = session
+        self._ids = list(resource_ids)
+        self._page_size = page_size
+        self._next_token: str | None = None
+
+    def __enter__(self) -> PriorResults:
+        events = self._session.events
+        events.register("before-parameter-build.config-service.GetComplianceDetailsByConfigRule", self._note_token)
+        events.register("before-call.config-service.GetComplianceDetailsByConfigRule", self._answer)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        events = self._session.events
+        events.unregister("before-parameter-build.config-service.GetComplianceDetailsByConfigRule", self._note_token)
+        events.unregister("before-call.config-service.GetComplianceDetailsByConfigRule", self._answer)
+
+    def _note_token(self, params: dict[str, Any], **_: Any) -> None:
+        self._next_token = params.get("NextToken") or None
+
+    def _answer(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        start = int(self._next_token or 0)
+        page = self._ids[start : start + self._page_size]
+        results = [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": "MQ_NETWORK_OF_BROKERS",
+                        "ResourceType": "AWS::AmazonMQ::Broker",
+                        "ResourceId": resource_id,
+                    }
+                },
+                "ComplianceType": "NON_COMPLIANT",
+            }
+            for resource_id in page
+        ]
+        parsed: dict[str, Any] = {"EvaluationResults": results}
+        if start + self._page_size < len(self._ids):
+            parsed["NextToken"] = str(start + self._page_size)
+        return _response(200, parsed), parsed
+
+
+class ApiCalls:
+    """Counts API calls by (service, operation) on a session: the cost the rule puts on an account.
+
+    Counted once per call, whatever its retries (see `attempts` for those).
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self.calls: Counter[str] = Counter()
+        self.attempts: Counter[str] = Counter()
+
+    def __enter__(self) -> ApiCalls:
+        self._session.events.register("before-parameter-build", self._count_call)
+        self._session.events.register("before-send", self._count_attempt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.events.unregister("before-parameter-build", self._count_call)
+        self._session.events.unregister("before-send", self._count_attempt)
+
+    def _count_call(self, event_name: str, **_: Any) -> None:
+        self.calls[_operation(event_name)] += 1
+
+    def _count_attempt(self, event_name: str, **_: Any) -> None:
+        self.attempts[_operation(event_name)] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+def _operation(event_name: str) -> str:
+    _, service, operation = event_name.split(".", 2)
+    return f"{service}:{operation}"
+
+
+@contextmanager
+def failing_answers(
+    session: Any, operation: str, answers: Sequence[tuple[int, str]]
+) -> Iterator[list[int]]:
+    """Answer the next calls to `operation` ('mq.ListBrokers') with HTTP errors before moto does.
+
+    Each (status, code) is one HTTP attempt, so botocore's retry policy is what gets tested.
+    Yields a one-item list holding how many injected answers were used.
+    """
+    remaining = list(answers)
+    used = [0]
+
+    def answer(**_: Any) -> AWSResponse | None:
+        if not remaining:
+            return None
+        status, code = remaining.pop(0)
+        used[0] += 1
+        return _response(status, {"__type": code, "message": f"injected {code}"}, {"x-amzn-ErrorType": code})
+
+    event = f"before-send.{operation}"
+    session.events.register_first(event, answer)
+    try:
+        yield used
+    finally:
+        session.events.unregister(event, answer)

@@ -7,6 +7,7 @@ events, retries, and evaluations that PutEvaluations refuses.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, Evaluator
@@ -77,8 +78,11 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # noqa: N801 - rdk names the class aft
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     """Entry point for AWS Config; returns the evaluations sent, or rdklib's error response."""
     check_event(event)
+    raw_parameters = rule_parameters(event)
+    # rdklib re-reads ruleParameters with json.loads, which fails on the empty string.
+    event = {**event, "ruleParameters": json.dumps(raw_parameters)}
     try:
-        parse_parameters(rule_parameters(event))
+        parse_parameters(raw_parameters)
     except ParameterError as err:
         # Before rdklib runs: an oversized event would otherwise make a call with bad parameters.
         return build_parameters_value_error_response(InvalidParametersError(str(err)))

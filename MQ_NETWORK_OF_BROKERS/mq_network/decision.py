@@ -56,21 +56,11 @@ def decide(broker: BrokerFacts, params: RuleParameters) -> Verdict:
             "network of brokers; this rule checks ActiveMQ brokers.",
         )
 
-    problems = []
-    if not params.broker_name_pattern.fullmatch(broker.name):
-        problems.append(_name_problem(broker.name, params))
+    name_ok = params.broker_name_pattern.fullmatch(broker.name) is not None
     mode = broker.deployment_mode
-    if mode not in params.allowed_deployment_modes:
-        allowed = " or ".join(params.allowed_deployment_modes)
-        reported = f"runs in {mode} mode" if mode else "does not report its deployment mode"
-        problems.append(
-            f"it {reported}, and a network member must run in {allowed} "
-            "(the mode cannot change in place: recreate it)"
-        )
-    if problems:
-        return _verdict(
-            NON_COMPLIANT, f"Broker {name} is not in a network of brokers: " + "; ".join(problems) + "."
-        )
+    mode_ok = mode in params.allowed_deployment_modes
+    if not (name_ok and mode_ok):
+        return _non_compliant(broker.name, params, name_ok, mode_ok, mode)
     return _verdict(
         COMPLIANT,
         f"Broker {name} is named as a network-of-brokers member (pattern "
@@ -98,17 +88,39 @@ def _scope_miss(broker: BrokerFacts, params: RuleParameters) -> str | None:
     return None
 
 
-def _name_problem(name: str, params: RuleParameters) -> str:
-    pattern = params.broker_name_pattern.pattern
-    if pattern == _DEFAULT_PATTERN:
-        base = name[: _NAME_LIMIT - len(_MEMBER_SUFFIX) - 2]
-        fix = (
-            f"Amazon MQ cannot rename, so create a mesh {base}{_MEMBER_SUFFIX}1..n, "
-            "connect it, move clients, then delete this broker"
-        )
+def _non_compliant(
+    name: str, params: RuleParameters, name_ok: bool, mode_ok: bool, mode: str | None
+) -> Verdict:
+    """What is wrong comes first and whole; the fix is shortened until the annotation fits."""
+    allowed = " or ".join(params.allowed_deployment_modes)
+    problems = []
+    if not name_ok:
+        problems.append(f"name does not match {_quote(params.broker_name_pattern.pattern, 60)}")
+    if not mode_ok:
+        problems.append(f"mode {mode} is not {allowed}" if mode else "deployment mode not reported")
+    head = f"Broker {_quote(name, _NAME_LIMIT)} is not in a network of brokers: {'; '.join(problems)}."
+    if name_ok:
+        fixes = [
+            f" The mode cannot change in place: recreate it as {allowed}, join it to its mesh, move clients.",
+            " Recreate it in an allowed mode.",
+        ]
+    elif params.broker_name_pattern.pattern == _DEFAULT_PATTERN:
+        mesh = f"{name[: _NAME_LIMIT - len(_MEMBER_SUFFIX) - 2]}{_MEMBER_SUFFIX}1..n"
+        fixes = [
+            f" Amazon MQ cannot rename: create a mesh {mesh}, connect it, move clients, then delete this broker.",
+            f" Fix: create a mesh {mesh}, connect it, move clients, delete this one.",
+            " Fix: replace it with a mesh of brokers named <name>-Broker-<n>.",
+        ]
     else:
-        fix = "create network members with matching names, move clients, then delete this broker"
-    return f"its name does not match {_quote(pattern, 60)}. {fix}"
+        fixes = [
+            " Amazon MQ cannot rename: create members with matching names, connect them, move clients, "
+            "then delete this broker.",
+            " Fix: replace it with a mesh of brokers whose names match.",
+        ]
+    for fix in [*fixes, " Fix: replace it with a mesh."]:
+        if len(head) + len(fix) <= ANNOTATION_LIMIT:
+            return _verdict(NON_COMPLIANT, head + fix)
+    return _verdict(NON_COMPLIANT, head)
 
 
 def _quote(text: str, limit: int) -> str:

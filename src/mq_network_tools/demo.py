@@ -34,7 +34,7 @@ def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str
         from mq_network import mq_api
 
         session = mq_api.rule_session()
-        with emulator.PriorResults(session), emulator.ApiCalls(session) as calls:
+        with emulator.PriorResults(), emulator.ApiCalls(session) as calls:
             result = lambda_handler(emulator.scheduled_event(parameters), None)
     return result, {broker_id: name for name, broker_id in names.items()}, calls
 

@@ -1,7 +1,7 @@
 """An emulated AWS account (moto, in process) for the demo, the tests and the benchmarks.
 
 moto emulates Amazon MQ well but not AWS Config's record of earlier results; `PriorResults`
-stands in for that one read, through botocore's event hooks, so the real handler runs unchanged.
+teaches moto that one read, so the real handler runs unchanged.
 """
 
 from __future__ import annotations
@@ -173,57 +173,70 @@ class _Body(io.BytesIO):
         yield self.getvalue()
 
 
-def _response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> AWSResponse:
-    data = json.dumps(body).encode()
+def http_answer(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> AWSResponse:
+    """An HTTP answer with a JSON body, as a before-send hook returns it in place of AWS's."""
+    data = json.dumps(body, default=str).encode()
     return AWSResponse("https://emulated.invalid/", status, dict(headers or {}), _Body(data))
 
 
-class PriorResults:
-    """AWS Config's record of this rule's earlier COMPLIANT/NON_COMPLIANT results (moto lacks it).
+def error_answer(service: str, status: int, code: str) -> AWSResponse:
+    """An AWS error answer in the service's own wire format (STS speaks XML, the others JSON)."""
+    if service == "sts":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>injected {code}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        ).encode()
+        return AWSResponse("https://emulated.invalid/", status, {}, _Body(body))
+    return http_answer(status, {"__type": code, "message": f"injected {code}"}, {"x-amzn-ErrorType": code})
 
-    Answers GetComplianceDetailsByConfigRule, in pages, for the resource IDs given.
+
+class PriorResults:
+    """AWS Config's record of this rule's earlier COMPLIANT/NON_COMPLIANT results.
+
+    moto does not implement GetComplianceDetailsByConfigRule; while this is active, moto's Config
+    emulator answers it, in pages, for the resource IDs given. The call still goes through
+    botocore's serialisation, parsing and retries, as against AWS.
     """
 
-    def __init__(self, session: Any, resource_ids: Sequence[str] = (), page_size: int = 100) -> None:
-        self._session = session
+    def __init__(self, resource_ids: Sequence[str] = (), page_size: int = 100) -> None:
         self._ids = list(resource_ids)
         self._page_size = page_size
-        self._next_token: str | None = None
 
     def __enter__(self) -> PriorResults:
-        events = self._session.events
-        events.register("before-parameter-build.config-service.GetComplianceDetailsByConfigRule", self._note_token)
-        events.register("before-call.config-service.GetComplianceDetailsByConfigRule", self._answer)
+        from moto.config.responses import ConfigResponse
+
+        store = self
+
+        def get_compliance_details_by_config_rule(response: Any) -> str:
+            return json.dumps(store.page(response._get_param("NextToken"), response._get_param("ConfigRuleName")))
+
+        ConfigResponse.get_compliance_details_by_config_rule = get_compliance_details_by_config_rule  # type: ignore[attr-defined]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        events = self._session.events
-        events.unregister("before-parameter-build.config-service.GetComplianceDetailsByConfigRule", self._note_token)
-        events.unregister("before-call.config-service.GetComplianceDetailsByConfigRule", self._answer)
+        from moto.config.responses import ConfigResponse
 
-    def _note_token(self, params: dict[str, Any], **_: Any) -> None:
-        self._next_token = params.get("NextToken") or None
+        del ConfigResponse.get_compliance_details_by_config_rule  # type: ignore[attr-defined]
 
-    def _answer(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        start = int(self._next_token or 0)
-        page = self._ids[start : start + self._page_size]
+    def page(self, next_token: str | None, rule_name: str) -> dict[str, Any]:
+        start = int(next_token or 0)
         results = [
             {
                 "EvaluationResultIdentifier": {
                     "EvaluationResultQualifier": {
-                        "ConfigRuleName": "MQ_NETWORK_OF_BROKERS",
+                        "ConfigRuleName": rule_name,
                         "ResourceType": "AWS::AmazonMQ::Broker",
                         "ResourceId": resource_id,
                     }
                 },
                 "ComplianceType": "NON_COMPLIANT",
             }
-            for resource_id in page
+            for resource_id in self._ids[start : start + self._page_size]
         ]
-        parsed: dict[str, Any] = {"EvaluationResults": results}
+        body: dict[str, Any] = {"EvaluationResults": results}
         if start + self._page_size < len(self._ids):
-            parsed["NextToken"] = str(start + self._page_size)
-        return _response(200, parsed), parsed
+            body["NextToken"] = str(start + self._page_size)
+        return body
 
 
 class ApiCalls:
@@ -266,7 +279,7 @@ def _operation(event_name: str) -> str:
 def failing_answers(
     session: Any, operation: str, answers: Sequence[tuple[int, str]]
 ) -> Iterator[list[int]]:
-    """Answer the next calls to `operation` ('mq.ListBrokers') with HTTP errors before moto does.
+    """Answer the next attempts at `operation` ('mq.ListBrokers') with HTTP errors, before moto.
 
     Each (status, code) is one HTTP attempt, so botocore's retry policy is what gets tested.
     Yields a one-item list holding how many injected answers were used.
@@ -274,12 +287,14 @@ def failing_answers(
     remaining = list(answers)
     used = [0]
 
+    service = operation.split(".")[0]
+
     def answer(**_: Any) -> AWSResponse | None:
         if not remaining:
             return None
         status, code = remaining.pop(0)
         used[0] += 1
-        return _response(status, {"__type": code, "message": f"injected {code}"}, {"x-amzn-ErrorType": code})
+        return error_answer(service, status, code)
 
     event = f"before-send.{operation}"
     session.events.register_first(event, answer)

@@ -1,0 +1,188 @@
+"""The verdict on one broker, for every case a customer can meet (no AWS involved)."""
+
+from __future__ import annotations
+
+import pytest
+from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
+from mq_network.facts import BrokerFacts
+from mq_network.parameters import parse_parameters
+
+DEFAULTS = parse_parameters({})
+
+
+def broker(name: str = "orders-Broker-1", mode: str | None = "SINGLE_INSTANCE", **kw: object) -> BrokerFacts:
+    return BrokerFacts(broker_id="b-1234abcd-56ef-78ab-90cd-1234567890ab", name=name, deployment_mode=mode, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("orders-Broker-1", COMPLIANT),
+        ("orders-Broker-12", COMPLIANT),
+        ("a-b-c-Broker-007", COMPLIANT),
+        ("orders-broker-3", NON_COMPLIANT),
+        ("Broker-1", NON_COMPLIANT),
+        ("x-Broker-", NON_COMPLIANT),
+        ("x-Broker-1a", NON_COMPLIANT),
+        ("x-Broker-1-old", NON_COMPLIANT),
+        ("cc-project5-broker", NON_COMPLIANT),
+        ("MyBroker1", NON_COMPLIANT),
+    ],
+)
+def test_default_name_pattern_matches_the_whole_name_case_sensitively(name: str, expected: str) -> None:
+    assert decide(broker(name), DEFAULTS).compliance == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("SINGLE_INSTANCE", COMPLIANT),
+        ("ACTIVE_STANDBY_MULTI_AZ", COMPLIANT),
+        ("CLUSTER_MULTI_AZ", NON_COMPLIANT),
+        (None, NON_COMPLIANT),
+    ],
+)
+def test_default_deployment_modes_are_the_two_mesh_types(mode: str | None, expected: str) -> None:
+    assert decide(broker(mode=mode), DEFAULTS).compliance == expected
+
+
+def test_allowed_modes_parameter_narrows_the_choice() -> None:
+    params = parse_parameters({"AllowedDeploymentModes": "ACTIVE_STANDBY_MULTI_AZ"})
+    verdict = decide(broker(mode="SINGLE_INSTANCE"), params)
+    assert verdict.compliance == NON_COMPLIANT
+    assert "mode SINGLE_INSTANCE is not ACTIVE_STANDBY_MULTI_AZ" in verdict.annotation
+    assert "cannot change in place" in verdict.annotation
+    assert decide(broker(mode="ACTIVE_STANDBY_MULTI_AZ"), params).compliance == COMPLIANT
+
+
+def test_custom_name_pattern() -> None:
+    params = parse_parameters({"BrokerNamePattern": r"NoB[0-9]+"})
+    assert decide(broker("NoB1"), params).compliance == COMPLIANT
+    verdict = decide(broker("orders-Broker-1"), params)
+    assert verdict.compliance == NON_COMPLIANT
+    assert "'NoB[0-9]+'" in verdict.annotation
+    assert "matching names" in verdict.annotation
+    assert "Broker-1..n" not in verdict.annotation
+
+
+@pytest.mark.parametrize("engine", ["RABBITMQ", "RabbitMQ", "rabbitmq"])
+def test_rabbitmq_is_not_applicable_in_any_case(engine: str) -> None:
+    verdict = decide(broker("bunny", mode="CLUSTER_MULTI_AZ", engine_type=engine), DEFAULTS)
+    assert verdict.compliance == NOT_APPLICABLE
+    assert "ActiveMQ feature" in verdict.annotation
+    assert "CLUSTER_MULTI_AZ" in verdict.annotation
+    assert "'bunny'" in verdict.annotation
+
+
+@pytest.mark.parametrize("engine", ["ACTIVEMQ", "ActiveMQ", None])
+def test_activemq_in_any_case_or_missing_is_evaluated(engine: str | None) -> None:
+    assert decide(broker("x", engine_type=engine), DEFAULTS).compliance == NON_COMPLIANT
+    assert decide(broker("x-Broker-1", engine_type=engine), DEFAULTS).compliance == COMPLIANT
+
+
+def test_unknown_engine_is_not_applicable_and_named() -> None:
+    verdict = decide(broker(engine_type="KAFKA"), DEFAULTS)
+    assert verdict.compliance == NOT_APPLICABLE
+    assert "KAFKA" in verdict.annotation
+
+
+def test_name_failure_annotation_names_broker_problem_and_fix() -> None:
+    verdict = decide(broker("cc-project5-broker"), DEFAULTS)
+    assert verdict.annotation.startswith("Broker 'cc-project5-broker' is not in a network of brokers")
+    assert "does not match '.+-Broker-[0-9]+'" in verdict.annotation
+    assert "cc-project5-broker-Broker-1..n" in verdict.annotation
+
+
+def test_both_failures_are_reported_together() -> None:
+    verdict = decide(broker("solo", mode="CLUSTER_MULTI_AZ"), DEFAULTS)
+    assert verdict.compliance == NON_COMPLIANT
+    assert "does not match" in verdict.annotation
+    assert "mode CLUSTER_MULTI_AZ is not SINGLE_INSTANCE or ACTIVE_STANDBY_MULTI_AZ" in verdict.annotation
+
+
+def test_compliant_annotation_says_why() -> None:
+    verdict = decide(broker("orders-Broker-2", mode="ACTIVE_STANDBY_MULTI_AZ"), DEFAULTS)
+    assert verdict.annotation == (
+        "Broker 'orders-Broker-2' is named as a network-of-brokers member (pattern '.+-Broker-[0-9]+') "
+        "and runs in ACTIVE_STANDBY_MULTI_AZ mode."
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("RUNNING", NON_COMPLIANT),
+        ("CREATION_IN_PROGRESS", NON_COMPLIANT),
+        ("REBOOT_IN_PROGRESS", NON_COMPLIANT),
+        ("CRITICAL_ACTION_REQUIRED", NON_COMPLIANT),
+        ("REPLICA", NON_COMPLIANT),
+        ("DELETION_IN_PROGRESS", NOT_APPLICABLE),
+        ("CREATION_FAILED", NOT_APPLICABLE),
+    ],
+)
+def test_broker_states(state: str, expected: str) -> None:
+    verdict = decide(broker("solo", state=state), DEFAULTS)
+    assert verdict.compliance == expected
+    if expected == NOT_APPLICABLE:
+        assert state in verdict.annotation
+
+
+def test_scope_by_tag_key_and_value() -> None:
+    keyed = parse_parameters({"ScopeTagKey": "env"})
+    valued = parse_parameters({"ScopeTagKey": "env", "ScopeTagValue": "prod"})
+    untagged = broker("solo", tags={})
+    dev = broker("solo", tags={"env": "dev"})
+    prod = broker("solo", tags={"env": "prod"})
+    assert decide(untagged, keyed).compliance == NOT_APPLICABLE
+    assert "has no tag 'env'" in decide(untagged, keyed).annotation
+    assert decide(dev, keyed).compliance == NON_COMPLIANT
+    assert decide(dev, valued).compliance == NOT_APPLICABLE
+    assert "is 'dev', not 'prod'" in decide(dev, valued).annotation
+    assert decide(prod, valued).compliance == NON_COMPLIANT
+    assert decide(broker("solo", tags={"Env": "prod"}), valued).compliance == NOT_APPLICABLE
+
+
+def test_scope_without_tags_read_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="tags were not read"):
+        decide(broker(tags=None), parse_parameters({"ScopeTagKey": "env"}))
+
+
+def test_annotations_never_exceed_the_limit() -> None:
+    long_name = "n" * 50
+    params = parse_parameters(
+        {
+            "BrokerNamePattern": "(" + "a|" * 200 + "b)",
+            "AllowedDeploymentModes": "SINGLE_INSTANCE",
+            "ScopeTagKey": "k" * 128,
+            "ScopeTagValue": "v" * 256,
+        }
+    )
+    tags = {"k" * 128: "w" * 256}
+    cases = [
+        broker(long_name, mode="CLUSTER_MULTI_AZ", tags=tags),
+        broker(long_name, mode="CLUSTER_MULTI_AZ", tags={"k" * 128: "v" * 256}),
+        broker(long_name, tags={}),
+        broker(long_name, mode="CLUSTER_MULTI_AZ", engine_type="X" * 300, tags={"k" * 128: "v" * 256}),
+    ]
+    for case in cases:
+        annotation = decide(case, params).annotation
+        assert len(annotation) <= ANNOTATION_LIMIT
+        assert annotation.startswith(f"Broker '{long_name}'")
+    assert len(decide(broker(long_name, mode="CLUSTER_MULTI_AZ"), DEFAULTS).annotation) <= ANNOTATION_LIMIT
+
+
+def test_suggested_mesh_name_stays_within_fifty_characters() -> None:
+    verdict = decide(broker("q" * 50), DEFAULTS)
+    suggestion = verdict.annotation.split("create a mesh ")[1].split("..n")[0]
+    assert suggestion.endswith("-Broker-1")
+    assert len(suggestion.replace("-Broker-1", "-Broker-99")) <= 50
+
+
+def test_what_is_wrong_is_never_cut_only_the_advice_shortens() -> None:
+    long_name = "m" * 50
+    verdict = decide(broker(long_name, mode="CLUSTER_MULTI_AZ"), DEFAULTS)
+    assert len(verdict.annotation) <= ANNOTATION_LIMIT
+    assert "name does not match '.+-Broker-[0-9]+'" in verdict.annotation
+    assert "mode CLUSTER_MULTI_AZ is not SINGLE_INSTANCE or ACTIVE_STANDBY_MULTI_AZ." in verdict.annotation
+    assert "…" not in verdict.annotation
+    assert "Fix:" in verdict.annotation

@@ -20,7 +20,7 @@ from .parameters import RuleParameters
 # Standard mode retries throttling, 5xx and connection errors with jittered exponential backoff;
 # 10 attempts ride out a burst of at least 9 consecutive throttling answers.
 RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 10},
+    retries={"mode": "standard", "total_max_attempts": 10},
     connect_timeout=10,
     read_timeout=30,
 )

@@ -25,7 +25,7 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    with mock_aws(), emulator.PagedListBrokers():
         yield
 
 

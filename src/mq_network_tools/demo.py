@@ -26,7 +26,7 @@ def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str
     emulator.use_fake_credentials()
     from moto import mock_aws  # imported late: the emulator must see the fake credentials
 
-    with mock_aws():
+    with mock_aws(), emulator.PagedListBrokers():
         import boto3
 
         names = emulator.seed_brokers(boto3.client("mq", region_name=emulator.REGION))

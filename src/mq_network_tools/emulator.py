@@ -239,6 +239,38 @@ class PriorResults:
         return body
 
 
+class PagedListBrokers:
+    """Makes moto's ListBrokers page as Amazon MQ does (moto returns every broker at once).
+
+    Honours MaxResults (default 20, as AWS documents) and NextToken, so call counts measured on
+    the emulator are the ones a real account pays.
+    """
+
+    def __enter__(self) -> PagedListBrokers:
+        from moto.mq.responses import MQResponse
+
+        original = MQResponse.list_brokers
+        self._original = original
+
+        def list_brokers(response: Any) -> Any:
+            answer = original(response)
+            everything = list(answer.result["BrokerSummaries"])
+            size = int(response._get_param("MaxResults") or 20)
+            start = int(response._get_param("NextToken") or 0)
+            page: dict[str, Any] = {"BrokerSummaries": everything[start : start + size]}
+            if start + size < len(everything):
+                page["NextToken"] = str(start + size)
+            return type(answer)(page)
+
+        MQResponse.list_brokers = list_brokers  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from moto.mq.responses import MQResponse
+
+        MQResponse.list_brokers = self._original  # type: ignore[method-assign]
+
+
 class ApiCalls:
     """Counts API calls by (service, operation) on a session: the cost the rule puts on an account.
 

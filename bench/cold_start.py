@@ -1,0 +1,84 @@
+"""Cold-start cost of the Lambda handler's import path, against bare boto3, measured in one run.
+
+Each sample is a fresh interpreter, as a Lambda cold start is. Lambda's code directory is
+read-only, so Python cannot cache bytecode there: the rule's modules are compiled at every cold
+start unless the package ships them precompiled (template.yaml's build does). Both are measured.
+Samples of the three imports are interleaved so that machine noise hits them alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+RULE_DIR = Path(__file__).resolve().parent.parent / "MQ_NETWORK_OF_BROKERS"
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "15"))
+PROBE = """
+import json, resource, sys, time
+sys.path[:0] = [{code_dir!r}, {site!r}]
+start = time.perf_counter()
+import {module}
+elapsed = time.perf_counter() - start
+print(json.dumps({{"seconds": elapsed, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+"""
+
+
+def lambda_copy(target: Path, precompile: bool) -> Path:
+    """The rule folder as Lambda gets it: code only, optionally with hash-checked-free bytecode."""
+    shutil.copytree(RULE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*_test.py"))
+    if precompile:
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)],
+            check=True,
+        )
+    return target
+
+
+def sample(module: str, code_dir: Path) -> dict[str, float]:
+    # -S: no site hooks (an editable install's finder would sit in the import path otherwise).
+    code = PROBE.format(code_dir=str(code_dir), site=sysconfig.get_paths()["purelib"], module=module)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-S", "-c", code], check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        variants = {
+            "boto3 (baseline)": ("boto3", Path(tmp)),
+            "handler, source only": ("MQ_NETWORK_OF_BROKERS", lambda_copy(Path(tmp) / "source", False)),
+            "handler, precompiled": ("MQ_NETWORK_OF_BROKERS", lambda_copy(Path(tmp) / "compiled", True)),
+        }
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+        for name, (module, code_dir) in variants.items():
+            sample(module, code_dir)  # warm the page cache
+        for _ in range(SAMPLES):
+            for name, (module, code_dir) in variants.items():
+                runs[name].append(sample(module, code_dir))
+    medians = {
+        name: (
+            statistics.median(r["seconds"] for r in samples) * 1000,
+            statistics.median(r["rss_kib"] for r in samples) / 1024,
+        )
+        for name, samples in runs.items()
+    }
+    base_ms, base_mib = medians["boto3 (baseline)"]
+    print(f"Python {sys.version.split()[0]}, median of {SAMPLES} fresh interpreters per line")
+    print(f"{'import':<24}{'time (ms)':>11}{'vs boto3':>10}{'peak RSS (MiB)':>16}{'vs boto3':>10}")
+    for name, (ms, mib) in medians.items():
+        print(f"{name:<24}{ms:>11.1f}{(ms - base_ms) / base_ms * 100:>+9.1f}%{mib:>16.1f}{mib - base_mib:>+9.1f}M")
+    shipped = (medians["handler, precompiled"][0] - base_ms) / base_ms * 100
+    verdict = "within" if shipped < 10 else "OVER"
+    print(f"shipped package (precompiled): {shipped:+.1f}% over boto3 -> {verdict} the 10% budget")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

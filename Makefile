@@ -5,18 +5,23 @@ SHELL := /bin/bash
 # The Lambda runtime is python3.12 (rdk_config.json); tests run on the same minor version.
 PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.12.*/bin/python python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+RULE := MQ_NETWORK_OF_BROKERS
 VENV := .venv
-CHECKOV_VENV := .venv-checkov
+CHECKOV_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+RULE := MQ_NETWORK_OF_BROKERS
+VENV := .venv-checkov
 BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 CODE := MQ_NETWORK_OF_BROKERS src tests bench
 
-.PHONY: help demo test lint typecheck template-checks unit rdk-test bench clean
+.PHONY: help demo test lint typecheck template-checks unit rdk-test bench package build-RuleFunction clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
 	@echo "make test   - set up, then run every check and test (what CI runs)"
 	@echo "make bench  - print API-call and cold-start figures"
+	@echo "make package - build/lambda and build/template.yaml for aws cloudformation package"
 
 $(VENV)/.python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -50,20 +55,43 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 template-checks: $(VENV)/.dev $(CHECKOV_VENV)/.installed
-	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
+	$(BIN)/cfn-lint template.yaml member-role.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f template.yaml -f member-role.yaml
 
 unit: $(VENV)/.dev
 	$(BIN)/pytest
 
 rdk-test: $(VENV)/.dev
-	$(BIN)/rdk test-local MQ_NETWORK_OF_BROKERS
+	$(BIN)/rdk test-local $(RULE)
+	$(BIN)/rdk create-rule-template $(RULE) -o "$$(mktemp -d)/rdk-rule-template.json"
 
-test: lint typecheck template-checks unit rdk-test
+test: lint typecheck template-checks rdk-test unit
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/cold_start.py
 
+# sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
+# rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.
+build-RuleFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "set ARTIFACTS_DIR (sam build does)" >&2; exit 2; }
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: run make PYTHON=/path/to/python3.12" >&2; exit 2; }
+	mkdir -p "$(ARTIFACTS_DIR)"
+	cp -R "$(ROOT)/$(RULE)/$(RULE).py" "$(ROOT)/$(RULE)/mq_network" "$(ARTIFACTS_DIR)/"
+	rm -rf "$(ARTIFACTS_DIR)/mq_network/__pycache__"
+	"$(PYTHON)" -m pip install $(PIP_QUIET) --no-compile --target "$(ARTIFACTS_DIR)" \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: \
+		-r "$(ROOT)/$(RULE)/requirements.txt"
+	"$(PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
+
+# Without the SAM CLI: aws cloudformation package --template-file build/template.yaml ...
+package:
+	rm -rf build
+	$(MAKE) build-RuleFunction ARTIFACTS_DIR="$(ROOT)/build/lambda"
+	sed -e 's#CodeUri: $(RULE)/#CodeUri: lambda/#' -e '/BuildMethod: makefile/d' -e '/ContextPath: \./d' \
+		-e '/ProjectRootDirectory: \./d' template.yaml > build/template.yaml
+	@echo "built build/lambda ($$(du -sh build/lambda | cut -f1)) and build/template.yaml"
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import by_id, run
+from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
 from mq_network_tools import emulator
 from mq_network_tools.emulator import BrokerSeed, failing_answers, http_answer
@@ -102,33 +102,6 @@ def test_a_persistent_throttle_ends_the_run_with_an_error_and_sends_nothing(
     assert used == [10]  # the configured attempts, then rdklib reports the error
     assert result["customerErrorCode"] == "TooManyRequestsException"
     assert "config-service:PutEvaluations" not in calls.calls
-
-
-class RefusingConfig:
-    """PutEvaluations answers that refuse the first evaluation of each of the next `times` calls."""
-
-    def __init__(self, session: Any, times: int) -> None:
-        self.session = session
-        self.times = times
-        self.sent: list[list[dict[str, Any]]] = []
-
-    def note(self, params: dict[str, Any], **_: Any) -> None:
-        self.sent.append(params["Evaluations"])
-
-    def answer(self, **_: Any) -> Any:
-        if self.times == 0:
-            return None
-        self.times -= 1
-        return http_answer(200, {"FailedEvaluations": self.sent[-1][:1]})
-
-    def __enter__(self) -> RefusingConfig:
-        self.session.events.register("before-parameter-build.config-service.PutEvaluations", self.note)
-        self.session.events.register_first("before-send.config-service.PutEvaluations", self.answer)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.events.unregister("before-parameter-build.config-service.PutEvaluations", self.note)
-        self.session.events.unregister("before-send.config-service.PutEvaluations", self.answer)
 
 
 def test_refused_evaluations_are_sent_again(mq: Any, session: Any, prior: Any) -> None:

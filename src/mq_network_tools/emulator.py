@@ -281,6 +281,7 @@ class ApiCalls:
         self._session = session
         self.calls: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
+        self.iam_actions: set[str] = set()  # e.g. "config:PutEvaluations", as IAM policies name them
 
     def __enter__(self) -> ApiCalls:
         self._session.events.register("before-parameter-build", self._count_call)
@@ -291,8 +292,9 @@ class ApiCalls:
         self._session.events.unregister("before-parameter-build", self._count_call)
         self._session.events.unregister("before-send", self._count_attempt)
 
-    def _count_call(self, event_name: str, **_: Any) -> None:
+    def _count_call(self, event_name: str, model: Any, **_: Any) -> None:
         self.calls[_operation(event_name)] += 1
+        self.iam_actions.add(f"{model.service_model.signing_name}:{model.name}")
 
     def _count_attempt(self, event_name: str, **_: Any) -> None:
         self.attempts[_operation(event_name)] += 1

@@ -1,0 +1,234 @@
+"""template.yaml and member-role.yaml against the code: handler, IAM actions, parameters, runtime."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+from helpers import RefusingConfig, run
+from mq_network.parameters import PARAMETER_SPECS
+from mq_network_tools import emulator
+from mq_network_tools.emulator import BrokerSeed, http_answer
+
+ROOT = Path(__file__).resolve().parent.parent
+RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
+TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
+MEMBER_ROLE = cfn_yaml.load(str(ROOT / "member-role.yaml"))
+FUNCTION = TEMPLATE["Resources"]["RuleFunction"]["Properties"]
+
+
+def statements(policies: list[Any]) -> Iterator[dict[str, Any]]:
+    """Every statement, with both branches of Fn::If (the template's widest grant)."""
+    for policy in policies:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                yield from (branch for branch in statement["Fn::If"][1:] if "Effect" in branch)
+            else:
+                yield statement
+
+
+def actions(policies: list[Any]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements(policies):
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        found.update([listed] if isinstance(listed, str) else listed)
+    return found
+
+
+def role_policies(template: Any, role: str) -> dict[str, list[Any]]:
+    return {p["PolicyName"]: [p] for p in template["Resources"][role]["Properties"]["Policies"]}
+
+
+@pytest.fixture(scope="module")
+def recorded_actions() -> dict[str, set[str]]:
+    """IAM actions the code really calls, recorded on the emulator over every code path.
+
+    "own": calls made with the function's own role; "assuming": with ExecutionRoleName set, the
+    function's own calls (STS) and the member role's calls.
+    """
+    from moto import mock_aws
+    from mq_network import mq_api
+
+    emulator.use_fake_credentials()
+    session = mq_api.rule_session()
+    recorded: dict[str, set[str]] = {}
+    for mode, extra in (("own", {}), ("assuming", {"ExecutionRoleName": "mq-audit"})):
+        with mock_aws(), emulator.PagedListBrokers(), emulator.PriorResults(["b-gone"]):
+            ids = emulator.seed_brokers(
+                session.client("mq", region_name=emulator.REGION), [BrokerSeed("a-Broker-1", tags={"env": "p"})]
+            )
+            broker_id = ids["a-Broker-1"]
+            item = emulator.configuration_item(broker_id, "a-Broker-1")
+            history = {**item, "accountId": item["awsAccountId"], "arn": item["ARN"]}
+            history["configuration"] = json.dumps(item["configuration"])
+
+            def answer(**_: Any) -> Any:
+                return http_answer(200, {"configurationItems": [history]})  # noqa: B023
+
+            session.events.register("before-send.config-service.GetResourceConfigHistory", answer)
+            try:
+                with emulator.ApiCalls(session) as calls, RefusingConfig(session, times=1):
+                    for parameters in ({**extra}, {**extra, "ScopeTagKey": "env"}):
+                        assert isinstance(run(emulator.scheduled_event(parameters)), list)
+                        assert isinstance(run(emulator.oversized_event(broker_id, parameters)), list)
+                        assert isinstance(run(emulator.change_event(item, parameters)), list)
+            finally:
+                session.events.unregister("before-send.config-service.GetResourceConfigHistory", answer)
+            recorded[mode] = calls.iam_actions
+    return recorded
+
+
+def test_handler_and_code_folder_exist() -> None:
+    code = ROOT / FUNCTION["CodeUri"]
+    module, function = FUNCTION["Handler"].rsplit(".", 1)
+    source = (code / f"{module}.py").read_text()
+    assert re.search(rf"^def {function}\(event, context\)|^def {function}\(", source, re.M)
+    assert (code / "requirements.txt").is_file()
+
+
+def test_function_role_allows_exactly_what_the_code_calls(recorded_actions: dict[str, set[str]]) -> None:
+    policies = role_policies(TEMPLATE, "RuleFunctionRole")
+    assert actions(policies["rule-calls"]) == recorded_actions["own"] | {"sts:AssumeRole"}
+    assert recorded_actions["assuming"] == recorded_actions["own"] | {"sts:AssumeRole"}
+
+
+def test_member_role_allows_exactly_what_the_code_calls_there(recorded_actions: dict[str, set[str]]) -> None:
+    member = actions(role_policies(MEMBER_ROLE, "MemberRole")["rule-calls"])
+    assert member == recorded_actions["own"]
+
+
+def test_code_calls_are_found_by_reading_the_code_too(recorded_actions: dict[str, set[str]]) -> None:
+    """A static cross-check of the recording: every boto3 call written in the shipped code."""
+    import botocore.session
+    import rdklib
+    from botocore import xform_name
+
+    shipped = [*(ROOT / "MQ_NETWORK_OF_BROKERS").rglob("*.py"), *Path(rdklib.__file__).parent.rglob("*.py")]
+    source = "\n".join(p.read_text() for p in shipped if not p.name.endswith("_test.py"))
+    core = botocore.session.get_session()
+    written = set()
+    for service, prefix in (("mq", "mq"), ("config", "config"), ("sts", "sts")):
+        for operation in core.get_service_model(service).operation_names:
+            name = xform_name(operation)
+            if re.search(rf"\.{name}\(|get_paginator\(\s*[\"']{name}[\"']", source):
+                written.add(f"{prefix}:{operation}")
+    assert written == recorded_actions["own"] | {"sts:AssumeRole"}
+
+
+def test_lambda_service_permissions_follow_the_template_properties() -> None:
+    service = actions(role_policies(TEMPLATE, "RuleFunctionRole")["lambda-service"])
+    expected = set()
+    if FUNCTION.get("LoggingConfig", {}).get("LogGroup"):
+        expected |= {"logs:CreateLogStream", "logs:PutLogEvents"}
+    if FUNCTION.get("DeadLetterQueue", {}).get("Type") == "SQS":
+        expected.add("sqs:SendMessage")
+    assert service == expected
+
+
+@pytest.mark.parametrize("template", [TEMPLATE, MEMBER_ROLE], ids=["template", "member-role"])
+def test_no_wildcard_action_anywhere(template: Any) -> None:
+    text = json.dumps(template)
+    assert not re.search(r'"Action": \["?\*|"Action": "[a-z]*:?\*"', text)
+    for resource in template["Resources"].values():
+        for policy in resource.get("Properties", {}).get("Policies", []):
+            assert all("*" not in action for action in actions([policy]))
+
+
+def test_member_role_trusts_only_the_function_role() -> None:
+    trust = MEMBER_ROLE["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "RuleFunctionRoleArn"}}, "Action": "sts:AssumeRole"}
+    ]
+
+
+def test_assume_role_is_granted_only_on_the_named_role_and_only_when_set() -> None:
+    [assume] = [s for s in TEMPLATE["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][1]["PolicyDocument"][
+        "Statement"] if "AssumeMemberRole" in json.dumps(s)]
+    condition, granted, otherwise = assume["Fn::If"]
+    assert condition == "HasExecutionRoleName"
+    assert granted["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ExecutionRoleName}"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+
+
+def test_config_may_invoke_only_from_this_account() -> None:
+    permission = TEMPLATE["Resources"]["ConfigInvokePermission"]["Properties"]
+    assert permission["Principal"] == "config.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_template_parameters_equal_rdk_config() -> None:
+    parameters = TEMPLATE["Parameters"]
+    for spec in RDK_CONFIG["Parameters"]:
+        assert spec["Name"] in parameters, spec["Name"]
+        assert parameters[spec["Name"]]["Default"] == spec["Default"], spec["Name"]
+        if spec["Type"] == "Boolean":
+            assert parameters[spec["Name"]]["AllowedValues"] == spec["AllowedValues"]
+    assert parameters["MaximumExecutionFrequency"]["Default"] == RDK_CONFIG["DefaultMaximumExecutionFrequency"]
+    account_inputs = TEMPLATE["Resources"]["ConfigRule"]["Properties"]["InputParameters"]
+    assert set(account_inputs) == {spec["Name"] for spec in RDK_CONFIG["Parameters"]}
+    organization_inputs = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
+        "InputParameters"]["Fn::Sub"][0]
+    for spec in RDK_CONFIG["Parameters"]:
+        assert f'"{spec["Name"]}":' in organization_inputs
+
+
+def test_triggers_and_resource_type_equal_rdk_config() -> None:
+    rule = TEMPLATE["Resources"]["ConfigRule"]["Properties"]
+    assert [d["MessageType"] for d in rule["Source"]["SourceDetails"]] == RDK_CONFIG["TriggerTypes"]
+    assert rule["Scope"]["ComplianceResourceTypes"] == RDK_CONFIG["ResourceTypes"]
+    metadata = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
+    assert metadata["OrganizationConfigRuleTriggerTypes"] == RDK_CONFIG["TriggerTypes"]
+    assert metadata["ResourceTypesScope"] == RDK_CONFIG["ResourceTypes"]
+
+
+def test_runtime_is_the_python_the_tests_run_on() -> None:
+    tested = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert FUNCTION["Runtime"] == RDK_CONFIG["Runtime"] == tested
+    assert FUNCTION["Architectures"] == ["arm64"]
+
+
+def test_organization_inputs_escape_the_pattern_for_json() -> None:
+    pattern_join = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
+        "InputParameters"]["Fn::Sub"][1]["Pattern"]
+    separator, (split_on, _) = pattern_join["Fn::Join"][0], pattern_join["Fn::Join"][1]["Fn::Split"]
+    pattern = r"orders-Broker-\d+"
+    rendered = separator.join(pattern.split(split_on))
+    assert json.loads(f'{{"p": "{rendered}"}}')["p"] == pattern
+
+
+def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:
+    """The artifact `sam build` makes: code, requirements for arm64, bytecode, no tests."""
+    artifacts = tmp_path / "lambda"
+    subprocess.run(["make", "-s", "build-RuleFunction", f"ARTIFACTS_DIR={artifacts}"], cwd=ROOT, check=True)
+    assert not list(artifacts.rglob("*_test.py"))
+    assert (artifacts / "mq_network" / "__pycache__").is_dir()
+    assert (artifacts / "rdklib").is_dir()
+    size = sum(f.stat().st_size for f in artifacts.rglob("*") if f.is_file())
+    assert size < 250 * 1024 * 1024  # Lambda's unzipped limit
+    probe = "import sys; sys.path[:0] = [sys.argv[1]]; import MQ_NETWORK_OF_BROKERS as m; print(m.__file__)"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(artifacts)], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == str(artifacts / "MQ_NETWORK_OF_BROKERS.py")
+
+
+def test_parameter_specs_in_code_equal_rdk_config() -> None:
+    in_code = [
+        {
+            "Name": s.name,
+            "Type": s.type,
+            "Default": s.default,
+            "Description": s.description,
+            **({"AllowedValues": list(s.allowed_values)} if s.allowed_values else {}),
+        }
+        for s in PARAMETER_SPECS
+    ]
+    assert in_code == RDK_CONFIG["Parameters"]

@@ -15,9 +15,9 @@ from rdklib.errors import InvalidParametersError
 from rdklib.util.service import build_parameters_value_error_response
 
 from mq_network import mq_api
-from mq_network.decision import decide
+from mq_network.evaluate import evaluate_item, evaluate_region
 from mq_network.events import check_event, rule_parameters
-from mq_network.facts import RESOURCE_TYPE, from_configuration_item
+from mq_network.facts import RESOURCE_TYPE
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
 
 _GONE_STATUSES = ("ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded")
@@ -38,13 +38,10 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # noqa: N801 - rdk names the class aft
         self, event: dict[str, Any], client_factory: ClientFactory, valid_rule_parameters: RuleParameters
     ) -> list[Evaluation]:
         mq_client = client_factory.build_client("mq")
-        evaluations = []
-        for broker in mq_api.gather_brokers(mq_client, valid_rule_parameters):
-            verdict = decide(broker, valid_rule_parameters)
-            evaluations.append(
-                Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation)
-            )
-        return evaluations
+        return [
+            Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation)
+            for broker, verdict in evaluate_region(mq_client, valid_rule_parameters)
+        ]
 
     def evaluate_change(
         self,
@@ -64,7 +61,9 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # noqa: N801 - rdk names the class aft
                     annotation=f"Broker '{label}' is no longer evaluated ({reason}).",
                 )
             ]
-        verdict = decide(from_configuration_item(configuration_item), valid_rule_parameters)
+        verdict = evaluate_item(
+            configuration_item, valid_rule_parameters, lambda: client_factory.build_client("mq")
+        )
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
 
     def get_assume_role_mode(self, event: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from helpers import by_id, run
-from mq_network import mq_api
+from mq_network import gather, mq_api
 from mq_network.facts import BrokerFactsError
 from mq_network.parameters import parse_parameters
 from mq_network_tools import emulator
@@ -46,7 +46,7 @@ def test_list_brokers_follows_next_token_in_pages_of_100(stubbed: Any) -> None:
     stubber.add_response(
         "list_brokers", {"BrokerSummaries": [summary(n) for n in range(200, 250)]}, {"MaxResults": 100, "NextToken": "t2"}
     )
-    brokers = mq_api.gather_brokers(client, parse_parameters({}))
+    brokers = gather.gather_brokers(client, parse_parameters({}))
     stubber.assert_no_pending_responses()
     assert [b.name for b in brokers] == [f"m-Broker-{n}" for n in range(250)]
     assert brokers[0].engine_type == "ActiveMQ"
@@ -57,7 +57,7 @@ def test_a_broker_listed_on_two_pages_is_evaluated_once(stubbed: Any) -> None:
     client, stubber = stubbed
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)], "NextToken": "t"})
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(2), summary(3)]})
-    assert [b.name for b in mq_api.gather_brokers(client, parse_parameters({}))] == [
+    assert [b.name for b in gather.gather_brokers(client, parse_parameters({}))] == [
         "m-Broker-1",
         "m-Broker-2",
         "m-Broker-3",
@@ -69,7 +69,7 @@ def test_tags_are_read_only_with_a_scope_and_a_vanished_broker_is_skipped(stubbe
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)]})
     stubber.add_response("list_tags", {"Tags": {"env": "prod"}}, {"ResourceArn": summary(1)["BrokerArn"]})
     stubber.add_client_error("list_tags", "NotFoundException", http_status_code=404)
-    brokers = mq_api.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+    brokers = gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
     stubber.assert_no_pending_responses()
     assert [(b.name, b.tags) for b in brokers] == [("m-Broker-1", {"env": "prod"})]
 
@@ -79,7 +79,7 @@ def test_tag_read_denied_is_not_swallowed(stubbed: Any) -> None:
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1)]})
     stubber.add_client_error("list_tags", "AccessDeniedException", http_status_code=403)
     with pytest.raises(Exception, match="AccessDenied"):
-        mq_api.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+        gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
 
 
 def test_a_summary_without_an_id_is_a_clear_error(stubbed: Any) -> None:
@@ -88,7 +88,7 @@ def test_a_summary_without_an_id_is_a_clear_error(stubbed: Any) -> None:
     del broken["BrokerId"]
     stubber.add_response("list_brokers", {"BrokerSummaries": [broken]})
     with pytest.raises(BrokerFactsError, match="without BrokerId"):
-        mq_api.gather_brokers(client, parse_parameters({}))
+        gather.gather_brokers(client, parse_parameters({}))
 
 
 def test_put_evaluations_batches_of_100_report_what_is_still_refused() -> None:

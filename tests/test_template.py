@@ -76,7 +76,12 @@ def recorded_actions() -> dict[str, set[str]]:
             session.events.register("before-send.config-service.GetResourceConfigHistory", answer)
             try:
                 with emulator.ApiCalls(session) as calls, RefusingConfig(session, times=1):
-                    for parameters in ({**extra}, {**extra, "ScopeTagKey": "env"}):
+                    for parameters in (
+                        {**extra},
+                        {**extra, "ScopeTagKey": "env"},
+                        {**extra, "CheckMode": "connectors"},
+                        {**extra, "CheckMode": "both", "ScopeTagKey": "env"},
+                    ):
                         assert isinstance(run(emulator.scheduled_event(parameters)), list)
                         assert isinstance(run(emulator.oversized_event(broker_id, parameters)), list)
                         assert isinstance(run(emulator.change_event(item, parameters)), list)

@@ -12,6 +12,12 @@ from typing import Any
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 
+# States in which a broker serves no client: no availability to judge, no network to read.
+IDLE_STATES = {
+    "DELETION_IN_PROGRESS": "is being deleted",
+    "CREATION_FAILED": "failed to be created and serves no clients; delete it",
+}
+
 
 class BrokerFactsError(ValueError):
     """A broker record lacks what every broker has (an ID and a name)."""
@@ -27,6 +33,17 @@ class BrokerFacts:
     arn: str | None = None
     # None means "not read": tags cost a call per broker and are fetched only when needed.
     tags: Mapping[str, str] | None = None
+    # (configuration ID, revision) of the current ActiveMQ configuration; None when not known.
+    configuration: tuple[str, str] | None = None
+
+    @property
+    def is_activemq(self) -> bool:
+        return (self.engine_type or "ACTIVEMQ").upper() == "ACTIVEMQ"
+
+    @property
+    def can_be_networked(self) -> bool:
+        """An ActiveMQ broker that is not being deleted or failed: one a network can hold."""
+        return self.is_activemq and self.state not in IDLE_STATES
 
 
 def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> BrokerFacts:
@@ -43,6 +60,21 @@ def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = No
         state=summary.get("BrokerState"),
         arn=summary.get("BrokerArn"),
         tags=tags,
+    )
+
+
+def from_description(description: Mapping[str, Any]) -> BrokerFacts:
+    """Facts from DescribeBroker (which also carries the tags and the current configuration)."""
+    current = (description.get("Configurations") or {}).get("Current") or {}
+    return BrokerFacts(
+        broker_id=description["BrokerId"],
+        name=description["BrokerName"],
+        deployment_mode=description.get("DeploymentMode"),
+        engine_type=description.get("EngineType"),
+        state=description.get("BrokerState"),
+        arn=description.get("BrokerArn"),
+        tags=dict(description.get("Tags") or {}),
+        configuration=_configuration(current.get("Id"), current.get("Revision")),
     )
 
 
@@ -65,4 +97,14 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
         state=configuration.get("BrokerState"),
         arn=configuration.get("Arn") or item.get("ARN"),
         tags=dict(tags) if isinstance(tags, Mapping) else {},
+        configuration=_configuration(
+            (configuration.get("Configuration") or {}).get("Id") or configuration.get("ConfigurationId"),
+            (configuration.get("Configuration") or {}).get("Revision") or configuration.get("ConfigurationRevision"),
+        ),
     )
+
+
+def _configuration(config_id: object, revision: object) -> tuple[str, str] | None:
+    if not config_id or revision in (None, ""):
+        return None
+    return str(config_id), str(revision)

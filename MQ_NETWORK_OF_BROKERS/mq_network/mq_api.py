@@ -14,8 +14,6 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .facts import BrokerFacts, from_summary
-from .parameters import RuleParameters
 
 # Standard mode retries throttling, 5xx and connection errors with jittered exponential backoff;
 # 10 attempts ride out a burst of at least 9 consecutive throttling answers.
@@ -90,28 +88,32 @@ def broker_tags(mq_client: Any, broker_arn: str) -> dict[str, str] | None:
     try:
         return dict(mq_client.list_tags(ResourceArn=broker_arn).get("Tags") or {})
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("NotFoundException", "NotFound"):
+        if error_code(err) in ("NotFoundException", "NotFound"):
             return None
         raise
 
 
-def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
-    """Facts for every broker in the region: one ListBrokers call per 100 brokers, tags if scoped."""
-    brokers = []
-    for summary in list_broker_summaries(mq_client):
-        tags = None
-        if params.needs_tags:
-            arn = summary.get("BrokerArn")
-            if not arn:
-                raise ValueError(
-                    f"ListBrokers returned broker {summary.get('BrokerId')} without a BrokerArn; "
-                    "its tags cannot be read for ScopeTagKey"
-                )
-            tags = broker_tags(mq_client, arn)
-            if tags is None:
-                continue  # deleted meanwhile: the stale-result clean-up retires it
-        brokers.append(from_summary(summary, tags))
-    return brokers
+def describe_broker(mq_client: Any, broker_id: str) -> dict[str, Any] | None:
+    """DescribeBroker's answer, or None when the broker vanished since it was listed."""
+    try:
+        answer: dict[str, Any] = mq_client.describe_broker(BrokerId=broker_id)
+        return answer
+    except ClientError as err:
+        if error_code(err) in ("NotFoundException", "NotFound"):
+            return None
+        raise
+
+
+def configuration_revision_data(mq_client: Any, configuration_id: str, revision: str) -> str:
+    """The revision's Data field: base64 of the ActiveMQ XML."""
+    answer = mq_client.describe_configuration_revision(
+        ConfigurationId=configuration_id, ConfigurationRevision=revision
+    )
+    return str(answer.get("Data") or "")
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
+CHECK_MODES = ("name", "connectors", "both")
+_NETWORK_SIZE_RANGE = (2, 1000)
 
 # Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}.
 _MAX_TAG_KEY = 128
@@ -43,6 +45,21 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "SINGLE_INSTANCE,ACTIVE_STANDBY_MULTI_AZ",
         "Deployment modes a network member may run in, comma-separated.",
         DEPLOYMENT_MODES,
+    ),
+    ParameterSpec(
+        "CheckMode",
+        "String",
+        "name",
+        "name: the source rule's naming convention. connectors: the network connectors in the "
+        "brokers' ActiveMQ configurations, whatever the names. both: name and connectors.",
+        CHECK_MODES,
+    ),
+    ParameterSpec(
+        "MinimumNetworkSize",
+        "Integer",
+        "2",
+        "With CheckMode connectors or both: the fewest brokers (external peers included) the "
+        "broker's network must hold, 2 to 1000.",
     ),
     ParameterSpec(
         "ScopeTagKey",
@@ -88,11 +105,22 @@ class RuleParameters:
     scope_tag_value: str | None = None
     execution_role_name: str | None = None
     assume_role: bool = False
+    check_mode: str = "name"
+    minimum_network_size: int = 2
 
     @property
     def needs_tags(self) -> bool:
         """Tags cost one API call per broker, so they are read only when a scope needs them."""
         return self.scope_tag_key is not None
+
+    @property
+    def checks_name(self) -> bool:
+        return self.check_mode in ("name", "both")
+
+    @property
+    def checks_connectors(self) -> bool:
+        """Connectors cost DescribeBroker per broker and one read per configuration revision."""
+        return self.check_mode in ("connectors", "both")
 
 
 def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
@@ -121,6 +149,10 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
 
     pattern = _parse_pattern(values["BrokerNamePattern"], problems)
     modes = _parse_modes(values["AllowedDeploymentModes"], problems)
+    check_mode = values["CheckMode"].lower()
+    if check_mode not in CHECK_MODES:
+        problems.append(f"CheckMode '{values['CheckMode']}' must be one of {', '.join(CHECK_MODES)}")
+    network_size = _parse_network_size(values["MinimumNetworkSize"], problems)
     tag_key = values["ScopeTagKey"] or None
     tag_value = values["ScopeTagValue"] or None
     if tag_value is not None and tag_key is None:
@@ -153,6 +185,8 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
         scope_tag_value=tag_value,
         execution_role_name=role_name,
         assume_role=assume_role,
+        check_mode=check_mode,
+        minimum_network_size=network_size,
     )
 
 
@@ -176,6 +210,17 @@ def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
             f"use a comma-separated list of {', '.join(DEPLOYMENT_MODES)}"
         )
     return tuple(dict.fromkeys(mode for mode in modes if mode in DEPLOYMENT_MODES))
+
+
+def _parse_network_size(text: str, problems: list[str]) -> int:
+    low, high = _NETWORK_SIZE_RANGE
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        problems.append(
+            f"MinimumNetworkSize '{text}' must be a whole number from {low} to {high} "
+            "(a network has at least two brokers)"
+        )
+        return low
+    return int(text)
 
 
 def _parse_assume_role(

@@ -52,7 +52,7 @@ def render(result: Any, names: Mapping[str, str], calls: emulator.ApiCalls, out:
     out.write(f"{'Broker':<{width}}  {'Resource ID':<12}  {'Compliance':<14}  Annotation\n")
     out.write(f"{'-' * width}  {'-' * 12}  {'-' * 14}  {'-' * _ANNOTATION_WIDTH}\n")
     for evaluation in rows:
-        lines = textwrap.wrap(evaluation.get("Annotation", ""), _ANNOTATION_WIDTH) or [""]
+        lines = textwrap.wrap(evaluation.get("Annotation", ""), _ANNOTATION_WIDTH, break_on_hyphens=False) or [""]
         name = names.get(evaluation["ComplianceResourceId"], "?")
         out.write(
             f"{name:<{width}}  {evaluation['ComplianceResourceId']:<12}  "

@@ -1,0 +1,46 @@
+"""One region's verdicts, or one changed broker's: gathering wired to the decision.
+
+The Lambda and the command-line tools both call these, so a broker is judged the same way
+whoever asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import mq_api
+from .decision import Verdict, decide
+from .facts import BrokerFacts, from_configuration_item, from_summary
+from .gather import gather_brokers, network_evidence
+from .parameters import RuleParameters
+
+
+def evaluate_region(mq_client: Any, params: RuleParameters) -> list[tuple[BrokerFacts, Verdict]]:
+    """Every broker the client's region holds, with its verdict."""
+    brokers = gather_brokers(mq_client, params)
+    evidence = network_evidence(mq_client, brokers) if params.checks_connectors else {}
+    return [(broker, decide(broker, params, evidence.get(broker.broker_id))) for broker in brokers]
+
+
+def evaluate_item(
+    item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any]
+) -> Verdict:
+    """The verdict on the broker a configuration item describes.
+
+    Name checks need nothing beyond the item. Connector checks need the neighbours: the region's
+    broker list, then only as many configurations as it takes to settle the verdict.
+    """
+    broker = from_configuration_item(item)
+    if not (params.checks_connectors and broker.can_be_networked):
+        return decide(broker, params)
+    client = mq_client()
+    others = [
+        from_summary(summary)
+        for summary in mq_api.list_broker_summaries(client)
+        if summary.get("BrokerId") != broker.broker_id
+    ]
+    evidence = network_evidence(
+        client, [broker, *others], focus=broker.broker_id, minimum_size=params.minimum_network_size
+    )
+    return decide(broker, params, evidence[broker.broker_id])

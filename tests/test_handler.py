@@ -38,6 +38,7 @@ def test_periodic_evaluates_every_broker_once_with_defaults(demo: dict[str, str]
         "orders-Broker-2": "COMPLIANT",
         "orders-Broker-3": "COMPLIANT",
         "events-rabbit": "NOT_APPLICABLE",
+        "lonely-Broker-1": "COMPLIANT",  # named as a member: name mode cannot see it is alone
     }
     evaluations = by_id(result)
     assert set(evaluations) == set(demo.values())

@@ -35,6 +35,8 @@ class BrokerFacts:
     tags: Mapping[str, str] | None = None
     # (configuration ID, revision) of the current ActiveMQ configuration; None when not known.
     configuration: tuple[str, str] | None = None
+    # Why the configuration cannot be known (DescribeBroker refused, or no current one).
+    configuration_error: str | None = None
 
     @property
     def is_activemq(self) -> bool:
@@ -66,6 +68,7 @@ def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = No
 def from_description(description: Mapping[str, Any]) -> BrokerFacts:
     """Facts from DescribeBroker (which also carries the tags and the current configuration)."""
     current = (description.get("Configurations") or {}).get("Current") or {}
+    configuration = _configuration(current.get("Id"), current.get("Revision"))
     return BrokerFacts(
         broker_id=description["BrokerId"],
         name=description["BrokerName"],
@@ -74,7 +77,8 @@ def from_description(description: Mapping[str, Any]) -> BrokerFacts:
         state=description.get("BrokerState"),
         arn=description.get("BrokerArn"),
         tags=dict(description.get("Tags") or {}),
-        configuration=_configuration(current.get("Id"), current.get("Revision")),
+        configuration=configuration,
+        configuration_error=None if configuration else "it reports no current configuration",
     )
 
 

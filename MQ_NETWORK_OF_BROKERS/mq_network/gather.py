@@ -32,7 +32,7 @@ def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
         facts = from_summary(summary)
         found: BrokerFacts | None = facts
         if params.checks_connectors and facts.can_be_networked:
-            found = _described(mq_client, facts, params)
+            found = _described(mq_client, facts, params.needs_tags)
         elif params.needs_tags:
             found = _tagged(mq_client, facts)
         if found is not None:  # None: deleted since it was listed; the stale clean-up retires it
@@ -40,14 +40,15 @@ def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
     return brokers
 
 
-def _described(mq_client: Any, facts: BrokerFacts, params: RuleParameters) -> BrokerFacts | None:
+def _described(mq_client: Any, facts: BrokerFacts, needs_tags: bool) -> BrokerFacts | None:
     try:
         description = mq_api.describe_broker(mq_client, facts.broker_id)
     except ClientError as err:
         if not _denied(err):
             raise
-        # Unreadable: keep what ListBrokers said; the network evidence will say why.
-        return _tagged(mq_client, facts) if params.needs_tags else facts
+        # Unreadable: keep what ListBrokers said, and why the network cannot be known.
+        facts = replace(facts, configuration_error=f"access denied to DescribeBroker ({mq_api.error_code(err)})")
+        return _tagged(mq_client, facts) if needs_tags else facts
     return None if description is None else from_description(description)
 
 
@@ -99,18 +100,15 @@ def _connectors_of(
     broker: BrokerFacts,
     revisions: dict[tuple[str, str], ConnectorReport | Unverifiable],
 ) -> ConnectorReport | Unverifiable:
+    if broker.configuration is None and broker.configuration_error is None:
+        # Known from ListBrokers only (a change event's neighbours): describe it now.
+        broker = _described(mq_client, broker, needs_tags=False) or replace(
+            broker, configuration_error="it was deleted while the rule ran"
+        )
+    if broker.configuration_error is not None:
+        return Unverifiable(broker.configuration_error)
     configuration = broker.configuration
-    if configuration is None:
-        try:
-            description = mq_api.describe_broker(mq_client, broker.broker_id)
-        except ClientError as err:
-            if not _denied(err):
-                raise
-            return Unverifiable(f"access denied to DescribeBroker ({mq_api.error_code(err)})")
-        current = from_description(description) if description else None
-        configuration = current.configuration if current else None
-        if configuration is None:
-            return Unverifiable("it reports no current configuration")
+    assert configuration is not None
     if configuration not in revisions:
         revisions[configuration] = _read_revision(mq_client, *configuration)
     return revisions[configuration]

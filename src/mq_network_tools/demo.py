@@ -29,7 +29,7 @@ def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str
     with mock_aws(), emulator.PagedListBrokers():
         import boto3
 
-        names = emulator.seed_brokers(boto3.client("mq", region_name=emulator.REGION))
+        names = emulator.seed_demo_account(boto3.client("mq", region_name=emulator.REGION))
         from MQ_NETWORK_OF_BROKERS import lambda_handler
         from mq_network import mq_api
 

@@ -6,6 +6,7 @@ teaches moto that one read, so the real handler runs unchanged.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -45,7 +46,12 @@ DEMO_BROKERS = (
     BrokerSeed("orders-Broker-2", "ACTIVE_STANDBY_MULTI_AZ"),
     BrokerSeed("orders-Broker-3", "SINGLE_INSTANCE"),
     BrokerSeed("events-rabbit", "CLUSTER_MULTI_AZ", engine="RABBITMQ"),
+    # Named like a network member, but nothing connects it: only CheckMode connectors tells.
+    BrokerSeed("lonely-Broker-1", "SINGLE_INSTANCE"),
 )
+# The orders mesh, hub and spoke: orders-Broker-1 declares duplex connectors to the other two.
+DEMO_LINKS = {"orders-Broker-1": ("orders-Broker-2", "orders-Broker-3")}
+ACTIVEMQ_NAMESPACE = "http://activemq.apache.org/schema/core"
 
 
 def use_fake_credentials(region: str = REGION) -> None:
@@ -74,6 +80,57 @@ def create_broker(mq_client: Any, seed: BrokerSeed) -> dict[str, Any]:
 def seed_brokers(mq_client: Any, seeds: Iterable[BrokerSeed] = DEMO_BROKERS) -> dict[str, str]:
     """Create the brokers; returns broker name -> broker ID."""
     return {seed.name: create_broker(mq_client, seed)["BrokerId"] for seed in seeds}
+
+
+def seed_demo_account(mq_client: Any) -> dict[str, str]:
+    """The demo's brokers, with the orders mesh connected; returns broker name -> broker ID."""
+    ids = seed_brokers(mq_client, DEMO_BROKERS)
+    link_brokers(mq_client, ids, DEMO_LINKS)
+    return ids
+
+
+def endpoint(broker_id: str, region: str = REGION, instance: int = 1) -> str:
+    """The OpenWire endpoint host Amazon MQ gives a broker's instance."""
+    return f"{broker_id}-{instance}.mq.{region}.amazonaws.com"
+
+
+def activemq_xml(connectors: Sequence[tuple[str, str]] = (), duplex: bool = True) -> str:
+    """An ActiveMQ configuration with a <networkConnector> per (name, uri), and Amazon MQ's
+    commented-out example block, which must never count."""
+    lines = "".join(
+        f'<networkConnector name="{name}" uri="{uri}" duplex="{str(duplex).lower()}" userName="nob"/>'
+        for name, uri in connectors
+    )
+    block = f"<networkConnectors>{lines}</networkConnectors>" if connectors else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<broker xmlns="{ACTIVEMQ_NAMESPACE}" schedulePeriodForDestinationPurge="10000">'
+        "<!-- <networkConnectors><networkConnector name=\"example\" "
+        "uri=\"static:(ssl://b-example-1.mq.us-east-1.amazonaws.com:61617)\"/></networkConnectors> -->"
+        f"{block}<transportConnectors><transportConnector name=\"openwire\"/></transportConnectors></broker>"
+    )
+
+
+def static_uri(*hosts: str) -> str:
+    return "static:(" + ",".join(f"ssl://{host}:61617" for host in hosts) + ")"
+
+
+def apply_configuration(mq_client: Any, broker_id: str, xml: str, name: str | None = None) -> tuple[str, int]:
+    """Give the broker a new configuration revision holding `xml` (base64, as AWS stores it)."""
+    created = mq_client.create_configuration(
+        Name=name or f"{broker_id}-configuration", EngineType="ACTIVEMQ", EngineVersion="5.18"
+    )
+    data = base64.b64encode(xml.encode()).decode()
+    revision = mq_client.update_configuration(ConfigurationId=created["Id"], Data=data)["LatestRevision"]["Revision"]
+    mq_client.update_broker(BrokerId=broker_id, Configuration={"Id": created["Id"], "Revision": revision})
+    return created["Id"], revision
+
+
+def link_brokers(mq_client: Any, ids: Mapping[str, str], links: Mapping[str, Sequence[str]]) -> None:
+    """Give each broker in `links` duplex connectors to the named peers."""
+    for source, peers in links.items():
+        connectors = [(f"to-{peer}", static_uri(endpoint(ids[peer]))) for peer in peers]
+        apply_configuration(mq_client, ids[source], activemq_xml(connectors))
 
 
 def scheduled_event(parameters: Mapping[str, str] | None = None, token: str = "TESTMODE") -> dict[str, Any]:

@@ -1,0 +1,190 @@
+"""Reading network connectors from ActiveMQ configurations, and the graph they make (pure)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from mq_network.connectors import (
+    MAX_CONFIGURATION_BYTES,
+    ConfigurationError,
+    decode_revision,
+    parse_connectors,
+    peer_of,
+)
+from mq_network.network import memberships
+
+CORE = "http://activemq.apache.org/schema/core"
+
+
+def configuration(*connectors: str, commented: str = "") -> str:
+    block = f"<networkConnectors>{''.join(connectors)}</networkConnectors>" if connectors else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<broker xmlns="{CORE}">'
+        f"{commented}{block}<transportConnectors/></broker>"
+    )
+
+
+def connector(name: str, uri: str, duplex: bool = True) -> str:
+    return f'<networkConnector name="{name}" uri="{uri}" duplex="{str(duplex).lower()}" userName="nob"/>'
+
+
+HOST = "{}-1.mq.us-east-1.amazonaws.com"
+
+
+def test_amazon_mq_default_configuration_has_only_a_commented_block() -> None:
+    default = configuration(
+        commented=(
+            "<!-- <networkConnectors> <networkConnector name=\"c\" "
+            "uri=\"static:(ssl://b-x-1.mq.us-east-1.amazonaws.com:61617)\"/> </networkConnectors> -->"
+        )
+    )
+    assert parse_connectors(default).connectors == ()
+
+
+def test_single_instance_peer() -> None:
+    report = parse_connectors(configuration(connector("to2", f"static:(ssl://{HOST.format('b-2222')}:61617)")))
+    [found] = report.connectors
+    assert found.name == "to2"
+    assert found.duplex is True
+    assert [(p.broker_id, p.region) for p in found.peers] == [("b-2222", "us-east-1")]
+
+
+@pytest.mark.parametrize("wrapper", ["failover", "masterslave"])
+def test_active_standby_peer_through_failover_or_masterslave(wrapper: str) -> None:
+    uri = (
+        f"static:({wrapper}:(ssl://b-3333-1.mq.eu-west-1.amazonaws.com:61617,"
+        "ssl://b-3333-2.mq.eu-west-1.amazonaws.com:61617))"
+    )
+    [found] = parse_connectors(configuration(connector("standby", uri))).connectors
+    assert {p.broker_id for p in found.peers} == {"b-3333"}
+    assert {p.region for p in found.peers} == {"eu-west-1"}
+    assert len(found.peers) == 2  # both instances, one broker
+
+
+def test_several_uris_in_one_connector_and_no_namespace() -> None:
+    xml = (
+        "<broker><networkConnectors>"
+        + connector("mesh", "static:(ssl://b-a-1.mq.us-east-1.amazonaws.com:61617,tcp://onprem.example.com:61616)", False)
+        + "</networkConnectors></broker>"
+    )
+    [found] = parse_connectors(xml).connectors
+    assert found.duplex is False
+    assert [p.broker_id for p in found.peers] == ["b-a", "onprem.example.com"]
+    assert found.peers[1].region is None
+
+
+@pytest.mark.parametrize(
+    "uri", ["", "static:()", "static:(ssl://:61617)", "static:(ssl://b-1-1.mq.us-east-1.amazonaws.com:61617", "nonsense"]
+)
+def test_connector_with_a_malformed_uri_is_reported_not_counted(uri: str) -> None:
+    report = parse_connectors(configuration(connector("bad", uri), connector("good", f"static:(ssl://{HOST.format('b-9')}:61617)")))
+    assert [c.name for c in report.connectors] == ["good"]
+    assert len(report.malformed) == 1
+    assert report.malformed[0].startswith("bad: uri ")
+
+
+def test_revision_data_is_base64_and_raw_xml_is_tolerated() -> None:
+    xml = configuration()
+    assert decode_revision(base64.b64encode(xml.encode()).decode()) == xml
+    assert decode_revision(xml) == xml  # moto's revision 1
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ("!!!not base64!!!", "not base64"),
+        (base64.b64encode(b"\xff\xfe\x00bad").decode(), "not UTF-8"),
+        ("A" * (MAX_CONFIGURATION_BYTES * 2), "larger than 1024 KiB"),
+    ],
+)
+def test_unreadable_revision_data(data: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError, match=reason):
+        decode_revision(data)
+
+
+@pytest.mark.parametrize(
+    ("xml", "reason"),
+    [
+        ("<broker><networkConnectors>", "not well-formed XML"),
+        ("not xml at all", "not well-formed XML"),
+        (
+            '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><broker>&b;</broker>',
+            "forbidden construct",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY x SYSTEM "file:///etc/passwd">]><broker>&x;</broker>',
+            "forbidden construct",
+        ),
+        ("<broker>" + " " * (MAX_CONFIGURATION_BYTES + 1) + "</broker>", "larger than"),
+    ],
+    ids=["truncated", "text", "entity expansion", "external entity", "oversized"],
+)
+def test_bad_xml_is_refused_safely(xml: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError, match=reason):
+        parse_connectors(xml)
+
+
+def test_peer_of_hosts() -> None:
+    assert peer_of("B-ABC-2.MQ.US-WEST-2.AMAZONAWS.COM") == peer_of("b-abc-2.mq.us-west-2.amazonaws.com")
+    assert peer_of("b-abc-2.mq.us-west-2.amazonaws.com").broker_id == "b-abc"
+    assert peer_of("b-abc.mq.cn-north-1.amazonaws.com.cn").broker_id == "b-abc"
+    assert peer_of("10.0.0.5").broker_id == "10.0.0.5"
+
+
+def reports(**configs: str) -> dict[str, object]:
+    return {broker_id: parse_connectors(xml) for broker_id, xml in configs.items()}
+
+
+def uri(*ids: str, region: str = "us-east-1") -> str:
+    return "static:(" + ",".join(f"ssl://{i}-1.mq.{region}.amazonaws.com:61617" for i in ids) + ")"
+
+
+def test_full_mesh_of_three() -> None:
+    names = {"b-1": "m-Broker-1", "b-2": "m-Broker-2", "b-3": "m-Broker-3"}
+    graph = memberships(
+        reports(
+            **{
+                "b-1": configuration(connector("c", uri("b-2", "b-3"))),
+                "b-2": configuration(connector("c", uri("b-3"))),
+                "b-3": configuration(),
+            }
+        ),  # type: ignore[arg-type]
+        names,
+    )
+    assert {b: m.network_size for b, m in graph.items()} == {"b-1": 3, "b-2": 3, "b-3": 3}
+    assert graph["b-3"].peers == ("m-Broker-1", "m-Broker-2")
+
+
+def test_hub_and_spoke_spokes_without_connectors_are_members() -> None:
+    names = {"hub": "hub", "s1": "s1", "s2": "s2", "alone": "alone"}
+    graph = memberships(
+        reports(hub=configuration(connector("c", uri("s1", "s2"))), s1=configuration(), s2=configuration(), alone=configuration()),  # type: ignore[arg-type]
+        names,
+    )
+    assert graph["s1"].peers == ("hub",)
+    assert graph["s1"].network_size == 3
+    assert graph["alone"].network_size == 1
+    assert graph["alone"].peers == ()
+
+
+def test_cross_region_and_foreign_peers_are_external_members() -> None:
+    names = {"b-1": "dr-primary"}
+    graph = memberships(
+        reports(**{"b-1": configuration(connector("dr", uri("b-far", region="us-west-2")))}),  # type: ignore[arg-type]
+        names,
+    )
+    assert graph["b-1"].external_peers == ("b-far-1.mq.us-west-2.amazonaws.com",)
+    assert graph["b-1"].network_size == 2
+
+
+def test_a_connector_to_its_own_standby_is_no_network() -> None:
+    graph = memberships(reports(**{"b-1": configuration(connector("self", uri("b-1")))}), {"b-1": "x"})  # type: ignore[arg-type]
+    assert graph["b-1"].network_size == 1
+    assert graph["b-1"].peers == ()
+
+
+def test_brokers_whose_configuration_was_not_read_still_get_linked_by_others() -> None:
+    graph = memberships(reports(hub=configuration(connector("c", uri("quiet")))), {"hub": "hub", "quiet": "quiet"})  # type: ignore[arg-type]
+    assert graph["quiet"].peers == ("hub",)
+    assert graph["quiet"].malformed == ()

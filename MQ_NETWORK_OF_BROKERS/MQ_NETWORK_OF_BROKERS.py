@@ -27,7 +27,7 @@ class EvaluationsNotRecordedError(RuntimeError):
     """AWS Config refused some evaluations twice; the invocation fails so that Lambda retries it."""
 
 
-class MQ_NETWORK_OF_BROKERS(ConfigRule):  # noqa: N801 - rdk names the class after the rule
+class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - rdk names the class after the rule
     def evaluate_parameters(self, rule_parameters: dict[str, Any]) -> RuleParameters:
         try:
             return parse_parameters(rule_parameters)
@@ -61,9 +61,7 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # noqa: N801 - rdk names the class aft
                     annotation=f"Broker '{label}' is no longer evaluated ({reason}).",
                 )
             ]
-        verdict = evaluate_item(
-            configuration_item, valid_rule_parameters, lambda: client_factory.build_client("mq")
-        )
+        verdict = evaluate_item(configuration_item, valid_rule_parameters, lambda: client_factory.build_client("mq"))
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
 
     def get_assume_role_mode(self, event: dict[str, Any]) -> bool:
@@ -102,9 +100,7 @@ def _resend(event: dict[str, Any], rule: MQ_NETWORK_OF_BROKERS, refused: list[di
         assume_role_mode=rule.get_assume_role_mode(event),
     )
     token = event["resultToken"]
-    still = mq_api.put_evaluations(
-        factory.build_client("config"), refused, token, test_mode=token == "TESTMODE"
-    )
+    still = mq_api.put_evaluations(factory.build_client("config"), refused, token, test_mode=token == "TESTMODE")
     if still:
         names = ", ".join(str(item.get("ComplianceResourceId")) for item in still)
         raise EvaluationsNotRecordedError(

@@ -14,17 +14,17 @@ os.environ.update(
     AWS_REGION="us-east-1",
 )
 
-import boto3  # noqa: E402
-from botocore.awsrequest import AWSResponse  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from rdklibtest import (  # noqa: E402
+import boto3
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+from rdklibtest import (
     assert_customer_error_response,
     create_test_configurationchange_event,
     create_test_scheduled_event,
 )
 
-import MQ_NETWORK_OF_BROKERS as RULE  # noqa: E402
-from mq_network import mq_api  # noqa: E402
+import MQ_NETWORK_OF_BROKERS as RULE
+from mq_network import mq_api
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 
@@ -60,9 +60,7 @@ class ScheduledTest(unittest.TestCase):
         self.aws = mock_aws()
         self.aws.start()
         self.session = mq_api.rule_session()
-        self.session.events.register(
-            "before-call.config-service.GetComplianceDetailsByConfigRule", no_earlier_results
-        )
+        self.session.events.register("before-call.config-service.GetComplianceDetailsByConfigRule", no_earlier_results)
         self.mq = boto3.client("mq")
 
     def tearDown(self):
@@ -91,9 +89,7 @@ class ScheduledTest(unittest.TestCase):
         event["resultToken"] = "TESTMODE"
         response = RULE.lambda_handler(event, {})
         verdicts = {e["ComplianceResourceId"]: e["ComplianceType"] for e in response}
-        self.assertEqual(
-            verdicts, {member: "COMPLIANT", lonely: "NON_COMPLIANT", rabbit: "NOT_APPLICABLE"}
-        )
+        self.assertEqual(verdicts, {member: "COMPLIANT", lonely: "NON_COMPLIANT", rabbit: "NOT_APPLICABLE"})
         for evaluation in response:
             self.assertEqual(evaluation["ComplianceResourceType"], RESOURCE_TYPE)
 

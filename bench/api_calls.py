@@ -20,8 +20,9 @@ def main() -> int:
     emulator.use_fake_credentials()
     import boto3
     from moto import mock_aws
-    from MQ_NETWORK_OF_BROKERS import lambda_handler
+
     from mq_network import mq_api
+    from MQ_NETWORK_OF_BROKERS import lambda_handler
 
     print(f"{'brokers':>8}  {'run':<34}{'calls':>7}  by operation")
     ok = True

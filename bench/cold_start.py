@@ -57,7 +57,7 @@ def main() -> int:
             "handler, precompiled": ("MQ_NETWORK_OF_BROKERS", lambda_copy(Path(tmp) / "compiled", True)),
         }
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
-        for name, (module, code_dir) in variants.items():
+        for module, code_dir in variants.values():
             sample(module, code_dir)  # warm the page cache
         for _ in range(SAMPLES):
             for name, (module, code_dir) in variants.items():

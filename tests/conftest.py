@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
+
 from mq_network import mq_api
 from mq_network_tools import emulator
 
@@ -56,4 +57,3 @@ def prior() -> Iterator[emulator.PriorResults]:
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries keep their count but not their sleep, so throttling tests run in milliseconds."""
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
-

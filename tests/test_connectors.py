@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from mq_network.connectors import (
     MAX_CONFIGURATION_BYTES,
     ConfigurationError,
@@ -35,8 +36,8 @@ HOST = "{}-1.mq.us-east-1.amazonaws.com"
 def test_amazon_mq_default_configuration_has_only_a_commented_block() -> None:
     default = configuration(
         commented=(
-            "<!-- <networkConnectors> <networkConnector name=\"c\" "
-            "uri=\"static:(ssl://b-x-1.mq.us-east-1.amazonaws.com:61617)\"/> </networkConnectors> -->"
+            '<!-- <networkConnectors> <networkConnector name="c" '
+            'uri="static:(ssl://b-x-1.mq.us-east-1.amazonaws.com:61617)"/> </networkConnectors> -->'
         )
     )
     assert parse_connectors(default).connectors == ()
@@ -65,7 +66,11 @@ def test_active_standby_peer_through_failover_or_masterslave(wrapper: str) -> No
 def test_several_uris_in_one_connector_and_no_namespace() -> None:
     xml = (
         "<broker><networkConnectors>"
-        + connector("mesh", "static:(ssl://b-a-1.mq.us-east-1.amazonaws.com:61617,tcp://onprem.example.com:61616)", False)
+        + connector(
+            "mesh",
+            "static:(ssl://b-a-1.mq.us-east-1.amazonaws.com:61617,tcp://onprem.example.com:61616)",
+            False,
+        )
         + "</networkConnectors></broker>"
     )
     [found] = parse_connectors(xml).connectors
@@ -75,10 +80,19 @@ def test_several_uris_in_one_connector_and_no_namespace() -> None:
 
 
 @pytest.mark.parametrize(
-    "uri", ["", "static:()", "static:(ssl://:61617)", "static:(ssl://b-1-1.mq.us-east-1.amazonaws.com:61617", "nonsense"]
+    "uri",
+    [
+        "",
+        "static:()",
+        "static:(ssl://:61617)",
+        "static:(ssl://b-1-1.mq.us-east-1.amazonaws.com:61617",
+        "nonsense",
+    ],
 )
 def test_connector_with_a_malformed_uri_is_reported_not_counted(uri: str) -> None:
-    report = parse_connectors(configuration(connector("bad", uri), connector("good", f"static:(ssl://{HOST.format('b-9')}:61617)")))
+    report = parse_connectors(
+        configuration(connector("bad", uri), connector("good", f"static:(ssl://{HOST.format('b-9')}:61617)"))
+    )
     assert [c.name for c in report.connectors] == ["good"]
     assert len(report.malformed) == 1
     assert report.malformed[0].startswith("bad: uri ")
@@ -109,7 +123,8 @@ def test_unreadable_revision_data(data: str, reason: str) -> None:
         ("<broker><networkConnectors>", "not well-formed XML"),
         ("not xml at all", "not well-formed XML"),
         (
-            '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><broker>&b;</broker>',
+            '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;">]><broker>&b;</broker>',
             "forbidden construct",
         ),
         (
@@ -159,7 +174,12 @@ def test_full_mesh_of_three() -> None:
 def test_hub_and_spoke_spokes_without_connectors_are_members() -> None:
     names = {"hub": "hub", "s1": "s1", "s2": "s2", "alone": "alone"}
     graph = memberships(
-        reports(hub=configuration(connector("c", uri("s1", "s2"))), s1=configuration(), s2=configuration(), alone=configuration()),  # type: ignore[arg-type]
+        reports(
+            hub=configuration(connector("c", uri("s1", "s2"))),
+            s1=configuration(),
+            s2=configuration(),
+            alone=configuration(),
+        ),  # type: ignore[arg-type]
         names,
     )
     assert graph["s1"].peers == ("hub",)

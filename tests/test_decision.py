@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
 from mq_network.facts import BrokerFacts
+from mq_network.network import Membership, Unverifiable
 from mq_network.parameters import parse_parameters
 
 DEFAULTS = parse_parameters({})
@@ -186,3 +188,105 @@ def test_what_is_wrong_is_never_cut_only_the_advice_shortens() -> None:
     assert "mode CLUSTER_MULTI_AZ is not SINGLE_INSTANCE or ACTIVE_STANDBY_MULTI_AZ." in verdict.annotation
     assert "…" not in verdict.annotation
     assert "Fix:" in verdict.annotation
+
+
+# --- CheckMode connectors and both ---------------------------------------------------------------
+
+CONNECTORS = parse_parameters({"CheckMode": "connectors"})
+BOTH = parse_parameters({"CheckMode": "both"})
+
+
+def member(*peers: str, external: tuple[str, ...] = (), size: int | None = None, complete: bool = True) -> Membership:
+    return Membership(
+        peers=peers,
+        external_peers=external,
+        network_size=size if size is not None else 1 + len(peers) + len(external),
+        malformed=(),
+        complete=complete,
+    )
+
+
+def test_connectors_mode_ignores_the_name() -> None:
+    verdict = decide(broker("orders-hub"), CONNECTORS, member("spoke-1", "spoke-2"))
+    assert verdict.compliance == COMPLIANT
+    assert verdict.annotation == (
+        "Broker 'orders-hub' is in a network of 3 brokers, linked to spoke-1, spoke-2; mode SINGLE_INSTANCE."
+    )
+
+
+def test_connectors_mode_without_links() -> None:
+    verdict = decide(broker("x-Broker-1"), CONNECTORS, member())
+    assert verdict.compliance == NON_COMPLIANT
+    assert "it has no network connector and no broker in its region connects to it" in verdict.annotation
+    assert "Fix: add a duplex networkConnector" in verdict.annotation
+
+
+def test_connectors_mode_network_too_small() -> None:
+    params = parse_parameters({"CheckMode": "connectors", "MinimumNetworkSize": "3"})
+    verdict = decide(broker("a"), params, member("b"))
+    assert verdict.compliance == NON_COMPLIANT
+    assert "its network has 2 of the 3 brokers MinimumNetworkSize asks (linked to b)" in verdict.annotation
+    assert decide(broker("a"), params, member("b", size=3)).compliance == COMPLIANT
+
+
+def test_external_peers_count_and_are_named() -> None:
+    verdict = decide(broker("dr"), CONNECTORS, member(external=("b-far-1.mq.us-west-2.amazonaws.com",)))
+    assert verdict.compliance == COMPLIANT
+    assert "b-far-1.mq.us-west-2.amazonaws.com (external)" in verdict.annotation
+
+
+def test_incomplete_membership_is_a_lower_bound() -> None:
+    verdict = decide(broker("a"), CONNECTORS, member("b", complete=False))
+    assert "a network of at least 2 brokers" in verdict.annotation
+
+
+def test_malformed_connector_is_named() -> None:
+    network = Membership(peers=("b",), external_peers=(), network_size=2, malformed=("typo: uri '' names no host",))
+    verdict = decide(broker("a"), CONNECTORS, network)
+    assert verdict.compliance == NON_COMPLIANT
+    assert "network connector 'typo: uri '' names no host'" in verdict.annotation
+
+
+def test_unverifiable_network_fails_closed_and_says_why() -> None:
+    verdict = decide(broker("a"), CONNECTORS, Unverifiable("access denied reading configuration c-1 revision 2"))
+    assert verdict.compliance == NON_COMPLIANT
+    assert "could not be verified: access denied reading configuration c-1 revision 2" in verdict.annotation
+
+
+def test_both_mode_needs_both() -> None:
+    assert decide(broker("orders-Broker-1"), BOTH, member("b")).compliance == COMPLIANT
+    assert "is named as a network-of-brokers member" in decide(broker("orders-Broker-1"), BOTH, member("b")).annotation
+    named_alone = decide(broker("orders-Broker-1"), BOTH, member())
+    assert named_alone.compliance == NON_COMPLIANT
+    assert "name does not match" not in named_alone.annotation
+    linked_misnamed = decide(broker("hub"), BOTH, member("b"))
+    assert linked_misnamed.compliance == NON_COMPLIANT
+    assert "name does not match" in linked_misnamed.annotation
+
+
+def test_mode_is_checked_in_every_check_mode() -> None:
+    verdict = decide(broker("a", mode="CLUSTER_MULTI_AZ"), CONNECTORS, member("b"))
+    assert verdict.compliance == NON_COMPLIANT
+    assert "mode CLUSTER_MULTI_AZ is not" in verdict.annotation
+
+
+def test_connectors_mode_needs_evidence_for_activemq_only() -> None:
+    with pytest.raises(ValueError, match="needs its network evidence"):
+        decide(broker("a"), CONNECTORS)
+    assert decide(broker("r", engine_type="RABBITMQ"), CONNECTORS).compliance == NOT_APPLICABLE
+
+
+def test_long_peer_lists_are_shortened_within_the_limit() -> None:
+    peers = tuple(f"{'p' * 45}-Broker-{n}" for n in range(20))
+    for params in (CONNECTORS, BOTH):
+        verdict = decide(broker("n" * 40 + "-Broker-1"), params, member(*peers))
+        assert verdict.compliance == COMPLIANT
+        assert len(verdict.annotation) <= ANNOTATION_LIMIT
+        assert "and 19 more" in verdict.annotation
+    small = decide(
+        broker("z" * 50),
+        parse_parameters({"CheckMode": "connectors", "MinimumNetworkSize": "30"}),
+        member(*peers),
+    )
+    assert len(small.annotation) <= ANNOTATION_LIMIT
+    assert "of the 30 brokers" in small.annotation

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from helpers import run
 from mq_network.events import InvalidEventError
 from mq_network_tools import emulator
@@ -46,7 +47,10 @@ BAD_EVENTS = {
     "no executionRoleArn": (without("executionRoleArn"), "the event lacks executionRoleArn"),
     "invokingEvent not JSON": (with_invoking("{oops"), "invokingEvent is not valid JSON"),
     "invokingEvent a list": (with_invoking([]), "invokingEvent is JSON but not an object"),
-    "invokingEvent not a string": ({**scheduled(), "invokingEvent": {"a": 1}}, "invokingEvent is a dict, not a JSON string"),
+    "invokingEvent not a string": (
+        {**scheduled(), "invokingEvent": {"a": 1}},
+        "invokingEvent is a dict, not a JSON string",
+    ),
     "unknown messageType": (with_invoking({"messageType": "Hello"}), "invokingEvent.messageType is 'Hello'"),
     "no messageType": (with_invoking({}), "invokingEvent.messageType is None"),
     "scheduled without time": (
@@ -57,7 +61,10 @@ BAD_EVENTS = {
         with_invoking({"messageType": "ConfigurationItemChangeNotification"}),
         "invokingEvent lacks configurationItem",
     ),
-    "item without resourceId": (change_without_item_field("resourceId"), "configurationItem lacks resourceId"),
+    "item without resourceId": (
+        change_without_item_field("resourceId"),
+        "configurationItem lacks resourceId",
+    ),
     "item without status": (
         change_without_item_field("configurationItemStatus"),
         "configurationItem lacks configurationItemStatus",
@@ -73,8 +80,14 @@ BAD_EVENTS = {
         ),
         "invokingEvent lacks configurationItemSummary",
     ),
-    "ruleParameters not JSON": ({**scheduled(), "ruleParameters": "ScopeTagKey=env"}, "ruleParameters is not valid JSON"),
-    "ruleParameters a list": ({**scheduled(), "ruleParameters": "[]"}, "ruleParameters is JSON but not an object"),
+    "ruleParameters not JSON": (
+        {**scheduled(), "ruleParameters": "ScopeTagKey=env"},
+        "ruleParameters is not valid JSON",
+    ),
+    "ruleParameters a list": (
+        {**scheduled(), "ruleParameters": "[]"},
+        "ruleParameters is JSON but not an object",
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+
 from helpers import by_id, run
 from mq_network_tools import emulator
 from mq_network_tools.emulator import BrokerSeed
@@ -123,9 +124,9 @@ def test_no_tag_calls_without_a_scope(demo: dict[str, str], prior: Any, calls: A
 
 def test_execution_role_name_reads_the_member_account(aws: None, prior: Any, calls: Any) -> None:
     member = "111122223333"
-    credentials = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="seed"
-    )["Credentials"]
+    credentials = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="seed")[
+        "Credentials"
+    ]
     member_mq = boto3.client(
         "mq",
         region_name=emulator.REGION,

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import pytest
+
 from helpers import by_id, run
 from mq_network_tools import emulator
 from mq_network_tools.emulator import (
@@ -135,7 +136,10 @@ BAD_DATA = {
         ).decode(),
         "forbidden construct",
     ),
-    "oversized": (base64.b64encode(b"<broker>" + b" " * (1024 * 1024 + 1) + b"</broker>").decode(), "larger than"),
+    "oversized": (
+        base64.b64encode(b"<broker>" + b" " * (1024 * 1024 + 1) + b"</broker>").decode(),
+        "larger than",
+    ),
 }
 
 
@@ -167,7 +171,12 @@ def test_malformed_connector_uri_is_non_compliant_and_named(mq: Any, prior: Any)
 @pytest.mark.parametrize(
     ("operation", "status", "code", "reason"),
     [
-        ("mq.DescribeConfigurationRevision", 403, "AccessDeniedException", "access denied reading configuration"),
+        (
+            "mq.DescribeConfigurationRevision",
+            403,
+            "AccessDeniedException",
+            "access denied reading configuration",
+        ),
         ("mq.DescribeConfigurationRevision", 404, "NotFoundException", "was not found"),
         ("mq.DescribeBroker", 403, "AccessDeniedException", "access denied to DescribeBroker"),
     ],

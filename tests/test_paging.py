@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from helpers import by_id, run
 from mq_network import gather, mq_api
 from mq_network.facts import BrokerFactsError
@@ -36,7 +37,9 @@ def stubbed() -> Any:
 def test_list_brokers_follows_next_token_in_pages_of_100(stubbed: Any) -> None:
     client, stubber = stubbed
     stubber.add_response(
-        "list_brokers", {"BrokerSummaries": [summary(n) for n in range(100)], "NextToken": "t1"}, {"MaxResults": 100}
+        "list_brokers",
+        {"BrokerSummaries": [summary(n) for n in range(100)], "NextToken": "t1"},
+        {"MaxResults": 100},
     )
     stubber.add_response(
         "list_brokers",
@@ -44,7 +47,9 @@ def test_list_brokers_follows_next_token_in_pages_of_100(stubbed: Any) -> None:
         {"MaxResults": 100, "NextToken": "t1"},
     )
     stubber.add_response(
-        "list_brokers", {"BrokerSummaries": [summary(n) for n in range(200, 250)]}, {"MaxResults": 100, "NextToken": "t2"}
+        "list_brokers",
+        {"BrokerSummaries": [summary(n) for n in range(200, 250)]},
+        {"MaxResults": 100, "NextToken": "t2"},
     )
     brokers = gather.gather_brokers(client, parse_parameters({}))
     stubber.assert_no_pending_responses()

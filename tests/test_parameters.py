@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mq_network.parameters import ParameterError, parse_parameters
 
 
@@ -41,8 +42,14 @@ def test_scope_and_roles() -> None:
 @pytest.mark.parametrize(
     ("raw", "fragments"),
     [
-        ({"BrokerNamePattern": "(unclosed"}, ["BrokerNamePattern '(unclosed'", "not a valid Python regular expression"]),
-        ({"AllowedDeploymentModes": "SINGLE_INSTANCE,MESH"}, ["AllowedDeploymentModes", "MESH", "CLUSTER_MULTI_AZ"]),
+        (
+            {"BrokerNamePattern": "(unclosed"},
+            ["BrokerNamePattern '(unclosed'", "not a valid Python regular expression"],
+        ),
+        (
+            {"AllowedDeploymentModes": "SINGLE_INSTANCE,MESH"},
+            ["AllowedDeploymentModes", "MESH", "CLUSTER_MULTI_AZ"],
+        ),
         ({"AllowedDeploymentModes": ",,"}, ["AllowedDeploymentModes", "(none given)"]),
         ({"ScopeTagValue": "prod"}, ["ScopeTagValue is 'prod' but ScopeTagKey is empty"]),
         ({"ScopeTagKey": "k" * 129}, ["ScopeTagKey is 129 characters"]),
@@ -61,7 +68,9 @@ def test_scope_and_roles() -> None:
         ({"AssumeRoleMode": True}, ["AssumeRoleMode must be a string, not bool"]),
     ],
 )
-def test_invalid_parameters_name_the_parameter_and_what_is_allowed(raw: dict[str, object], fragments: list[str]) -> None:
+def test_invalid_parameters_name_the_parameter_and_what_is_allowed(
+    raw: dict[str, object], fragments: list[str]
+) -> None:
     with pytest.raises(ParameterError) as caught:
         parse_parameters(raw)
     message = str(caught.value)
@@ -77,3 +86,29 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "BrokerNamePattern" in message
     assert "AllowedDeploymentModes" in message
     assert "ScopeTagValue" in message
+
+
+def test_check_mode_and_network_size() -> None:
+    params = parse_parameters({"CheckMode": "Both", "MinimumNetworkSize": "5"})
+    assert (params.check_mode, params.minimum_network_size) == ("both", 5)
+    assert params.checks_name and params.checks_connectors
+    assert parse_parameters({}).check_mode == "name"
+    assert not parse_parameters({}).checks_connectors
+    assert parse_parameters({"MinimumNetworkSize": 7}).minimum_network_size == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ({"CheckMode": "graph"}, "CheckMode 'graph' must be one of name, connectors, both"),
+        ({"MinimumNetworkSize": "two"}, "MinimumNetworkSize 'two' must be a whole number from 2 to 1000"),
+        ({"MinimumNetworkSize": "1"}, "MinimumNetworkSize '1'"),
+        ({"MinimumNetworkSize": "1001"}, "MinimumNetworkSize '1001'"),
+        ({"MinimumNetworkSize": "-3"}, "MinimumNetworkSize '-3'"),
+        ({"MinimumNetworkSize": "²"}, "MinimumNetworkSize '²'"),
+    ],
+)
+def test_bad_check_mode_or_size(raw: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ParameterError, match=None) as caught:
+        parse_parameters(raw)
+    assert fragment in str(caught.value)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
 from mq_network_tools import emulator
@@ -72,7 +73,7 @@ def test_five_consecutive_failures_on_any_call_are_ridden_out(
     item = emulator.configuration_item(broker_id, "solo-Broker-1", tags={"env": "prod"})
     answer = history_answer(session, item)
     session.events.register(history_event, answer)
-    service = operation.split(".")[0]
+    service = operation.split(".", maxsplit=1)[0]
     errors = [THROTTLES[service] if failure == "throttling" else (503, "ServiceUnavailable")] * 5
     calls.calls.clear()
     try:

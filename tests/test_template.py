@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
+
 from helpers import RefusingConfig, run
 from mq_network.parameters import PARAMETER_SPECS
 from mq_network_tools import emulator
@@ -55,6 +56,7 @@ def recorded_actions() -> dict[str, set[str]]:
     function's own calls (STS) and the member role's calls.
     """
     from moto import mock_aws
+
     from mq_network import mq_api
 
     emulator.use_fake_credentials()
@@ -63,7 +65,8 @@ def recorded_actions() -> dict[str, set[str]]:
     for mode, extra in (("own", {}), ("assuming", {"ExecutionRoleName": "mq-audit"})):
         with mock_aws(), emulator.PagedListBrokers(), emulator.PriorResults(["b-gone"]):
             ids = emulator.seed_brokers(
-                session.client("mq", region_name=emulator.REGION), [BrokerSeed("a-Broker-1", tags={"env": "p"})]
+                session.client("mq", region_name=emulator.REGION),
+                [BrokerSeed("a-Broker-1", tags={"env": "p"})],
             )
             broker_id = ids["a-Broker-1"]
             item = emulator.configuration_item(broker_id, "a-Broker-1")
@@ -155,8 +158,11 @@ def test_member_role_trusts_only_the_function_role() -> None:
 
 
 def test_assume_role_is_granted_only_on_the_named_role_and_only_when_set() -> None:
-    [assume] = [s for s in TEMPLATE["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][1]["PolicyDocument"][
-        "Statement"] if "AssumeMemberRole" in json.dumps(s)]
+    [assume] = [
+        s
+        for s in TEMPLATE["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][1]["PolicyDocument"]["Statement"]
+        if "AssumeMemberRole" in json.dumps(s)
+    ]
     condition, granted, otherwise = assume["Fn::If"]
     assert condition == "HasExecutionRoleName"
     assert granted["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ExecutionRoleName}"}
@@ -180,7 +186,8 @@ def test_template_parameters_equal_rdk_config() -> None:
     account_inputs = TEMPLATE["Resources"]["ConfigRule"]["Properties"]["InputParameters"]
     assert set(account_inputs) == {spec["Name"] for spec in RDK_CONFIG["Parameters"]}
     organization_inputs = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
-        "InputParameters"]["Fn::Sub"][0]
+        "InputParameters"
+    ]["Fn::Sub"][0]
     for spec in RDK_CONFIG["Parameters"]:
         assert f'"{spec["Name"]}":' in organization_inputs
 
@@ -202,7 +209,8 @@ def test_runtime_is_the_python_the_tests_run_on() -> None:
 
 def test_organization_inputs_escape_the_pattern_for_json() -> None:
     pattern_join = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
-        "InputParameters"]["Fn::Sub"][1]["Pattern"]
+        "InputParameters"
+    ]["Fn::Sub"][1]["Pattern"]
     separator, (split_on, _) = pattern_join["Fn::Join"][0], pattern_join["Fn::Join"][1]["Fn::Split"]
     pattern = r"orders-Broker-\d+"
     rendered = separator.join(pattern.split(split_on))

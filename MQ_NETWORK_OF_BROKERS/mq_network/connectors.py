@@ -100,7 +100,7 @@ def _local(tag: str) -> str:
 
 
 def _peers(uri: str) -> tuple[Peer, ...]:
-    if not uri or not _WRAPPERS.match(uri) and "://" not in uri:
+    if not uri or (not _WRAPPERS.match(uri) and "://" not in uri):
         return ()
     if uri.count("(") != uri.count(")"):
         return ()

@@ -29,9 +29,7 @@ class Verdict:
     annotation: str
 
 
-def decide(
-    broker: BrokerFacts, params: RuleParameters, network: Membership | Unverifiable | None = None
-) -> Verdict:
+def decide(broker: BrokerFacts, params: RuleParameters, network: Membership | Unverifiable | None = None) -> Verdict:
     """Say whether `broker` runs inside a network of brokers, and why, in words a person can act on.
 
     `network` is what the connector graph says of the broker; CheckMode connectors and both need it.

@@ -23,9 +23,7 @@ def evaluate_region(mq_client: Any, params: RuleParameters) -> list[tuple[Broker
     return [(broker, decide(broker, params, evidence.get(broker.broker_id))) for broker in brokers]
 
 
-def evaluate_item(
-    item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any]
-) -> Verdict:
+def evaluate_item(item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any]) -> Verdict:
     """The verdict on the broker a configuration item describes.
 
     Name checks need nothing beyond the item. Connector checks need the neighbours: the region's

@@ -134,4 +134,3 @@ def _read_revision(mq_client: Any, configuration_id: str, revision: str) -> Conn
 def _denied(err: ClientError) -> bool:
     code = mq_api.error_code(err)
     return any(word in code for word in ("AccessDenied", "Forbidden", "Unauthorized"))
-

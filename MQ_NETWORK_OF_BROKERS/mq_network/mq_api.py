@@ -6,6 +6,7 @@ parameters allow: ListBrokers in pages of 100, and ListTags only when a tag scop
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -13,7 +14,6 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
 
 # Standard mode retries throttling, 5xx and connection errors with jittered exponential backoff;
 # 10 attempts ride out a burst of at least 9 consecutive throttling answers.
@@ -25,7 +25,6 @@ RETRY_CONFIG = Config(
 PAGE_SIZE = 100  # ListBrokers' maximum page.
 EVALUATIONS_PER_CALL = 100  # PutEvaluations' maximum batch.
 
-_session: boto3.Session | None = None
 _failed_evaluations: list[dict[str, Any]] = []
 
 
@@ -36,14 +35,18 @@ def rule_session() -> boto3.Session:
     configuring the default session gives them both. Made once per process (warm Lambda starts
     reuse it and its loaded service models).
     """
-    global _session
-    if _session is None:
-        core = botocore.session.get_session()
-        core.set_default_client_config(RETRY_CONFIG)
-        _session = boto3.Session(botocore_session=core)
-        _session.events.register("after-call.config-service.PutEvaluations", _record_failed_evaluations)
-    boto3.DEFAULT_SESSION = _session
-    return _session
+    session = _configured_session()
+    boto3.DEFAULT_SESSION = session
+    return session
+
+
+@functools.cache
+def _configured_session() -> boto3.Session:
+    core = botocore.session.get_session()
+    core.set_default_client_config(RETRY_CONFIG)
+    session = boto3.Session(botocore_session=core)
+    session.events.register("after-call.config-service.PutEvaluations", _record_failed_evaluations)
+    return session
 
 
 def _record_failed_evaluations(parsed: dict[str, Any], **_: Any) -> None:
@@ -63,9 +66,7 @@ def put_evaluations(
     """Send evaluations in batches of 100; return those AWS Config still refused."""
     refused: list[dict[str, Any]] = []
     for batch in _batches(evaluations, EVALUATIONS_PER_CALL):
-        answer = config_client.put_evaluations(
-            Evaluations=batch, ResultToken=result_token, TestMode=test_mode
-        )
+        answer = config_client.put_evaluations(Evaluations=batch, ResultToken=result_token, TestMode=test_mode)
         refused.extend(answer.get("FailedEvaluations") or [])
     take_failed_evaluations()  # already handled here, not to be re-sent again
     return refused
@@ -73,9 +74,7 @@ def put_evaluations(
 
 def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:
     """Every broker in the client's region, once each even if pages overlap while brokers change."""
-    pages = mq_client.get_paginator("list_brokers").paginate(
-        PaginationConfig={"PageSize": PAGE_SIZE}
-    )
+    pages = mq_client.get_paginator("list_brokers").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
     by_id: dict[Any, dict[str, Any]] = {}
     for page in pages:
         for summary in page.get("BrokerSummaries") or []:
@@ -106,9 +105,7 @@ def describe_broker(mq_client: Any, broker_id: str) -> dict[str, Any] | None:
 
 def configuration_revision_data(mq_client: Any, configuration_id: str, revision: str) -> str:
     """The revision's Data field: base64 of the ActiveMQ XML."""
-    answer = mq_client.describe_configuration_revision(
-        ConfigurationId=configuration_id, ConfigurationRevision=revision
-    )
+    answer = mq_client.describe_configuration_revision(ConfigurationId=configuration_id, ConfigurationRevision=revision)
     return str(answer.get("Data") or "")
 
 
@@ -119,4 +116,3 @@ def error_code(err: ClientError) -> str:
 def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-

@@ -65,8 +65,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "ScopeTagKey",
         "String",
         "",
-        "Only brokers carrying this tag are evaluated; the others are NOT_APPLICABLE. "
-        "Empty: every broker.",
+        "Only brokers carrying this tag are evaluated; the others are NOT_APPLICABLE. Empty: every broker.",
     ),
     ParameterSpec(
         "ScopeTagValue",
@@ -163,9 +162,7 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
     if tag_key is not None and len(tag_key) > _MAX_TAG_KEY:
         problems.append(f"ScopeTagKey is {len(tag_key)} characters long; tag keys have at most 128")
     if tag_value is not None and len(tag_value) > _MAX_TAG_VALUE:
-        problems.append(
-            f"ScopeTagValue is {len(tag_value)} characters long; tag values have at most 256"
-        )
+        problems.append(f"ScopeTagValue is {len(tag_value)} characters long; tag values have at most 256")
     role_name = values["ExecutionRoleName"] or None
     if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
         problems.append(
@@ -173,7 +170,9 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
             "(1-64 of letters, digits and +=,.@_-), not an ARN or a path"
         )
     assume_role = _parse_assume_role(
-        values["AssumeRoleMode"], explicit="AssumeRoleMode" in raw, role_name=role_name,
+        values["AssumeRoleMode"],
+        explicit="AssumeRoleMode" in raw,
+        role_name=role_name,
         problems=problems,
     )
     if problems or pattern is None:
@@ -223,9 +222,7 @@ def _parse_network_size(text: str, problems: list[str]) -> int:
     return int(text)
 
 
-def _parse_assume_role(
-    text: str, *, explicit: bool, role_name: str | None, problems: list[str]
-) -> bool:
+def _parse_assume_role(text: str, *, explicit: bool, role_name: str | None, problems: list[str]) -> bool:
     lowered = text.lower()
     if lowered not in ("true", "false"):
         problems.append(f"AssumeRoleMode '{text}' must be true or false")

@@ -30,8 +30,8 @@ def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str
         import boto3
 
         names = emulator.seed_demo_account(boto3.client("mq", region_name=emulator.REGION))
-        from MQ_NETWORK_OF_BROKERS import lambda_handler
         from mq_network import mq_api
+        from MQ_NETWORK_OF_BROKERS import lambda_handler
 
         session = mq_api.rule_session()
         with emulator.PriorResults(), emulator.ApiCalls(session) as calls:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from botocore.awsrequest import AWSResponse
 
@@ -64,7 +64,7 @@ def use_fake_credentials(region: str = REGION) -> None:
 def create_broker(mq_client: Any, seed: BrokerSeed) -> dict[str, Any]:
     """Create one broker as a customer would; returns CreateBroker's answer (BrokerId, BrokerArn)."""
     rabbit = seed.engine.upper() == "RABBITMQ"
-    return mq_client.create_broker(
+    answer: dict[str, Any] = mq_client.create_broker(
         BrokerName=seed.name,
         DeploymentMode=seed.mode,
         EngineType=seed.engine,
@@ -75,6 +75,7 @@ def create_broker(mq_client: Any, seed: BrokerSeed) -> dict[str, Any]:
         Users=[{"Username": "admin", "Password": "not-a-real-password-1"}],
         Tags=dict(seed.tags),
     )
+    return answer
 
 
 def seed_brokers(mq_client: Any, seeds: Iterable[BrokerSeed] = DEMO_BROKERS) -> dict[str, str]:
@@ -105,9 +106,9 @@ def activemq_xml(connectors: Sequence[tuple[str, str]] = (), duplex: bool = True
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<broker xmlns="{ACTIVEMQ_NAMESPACE}" schedulePeriodForDestinationPurge="10000">'
-        "<!-- <networkConnectors><networkConnector name=\"example\" "
-        "uri=\"static:(ssl://b-example-1.mq.us-east-1.amazonaws.com:61617)\"/></networkConnectors> -->"
-        f"{block}<transportConnectors><transportConnector name=\"openwire\"/></transportConnectors></broker>"
+        '<!-- <networkConnectors><networkConnector name="example" '
+        'uri="static:(ssl://b-example-1.mq.us-east-1.amazonaws.com:61617)"/></networkConnectors> -->'
+        f'{block}<transportConnectors><transportConnector name="openwire"/></transportConnectors></broker>'
     )
 
 
@@ -215,7 +216,9 @@ def _rule_event(
         "configRuleName": "MQ_NETWORK_OF_BROKERS",
         "configRuleArn": f"arn:aws:config:{REGION}:{ACCOUNT_ID}:config-rule/config-rule-mqnob1",
         "configRuleId": "config-rule-mqnob1",
-        "executionRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "executionRoleArn": (
+            f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+        ),
         "accountId": ACCOUNT_ID,
         "eventLeftScope": left_scope,
         "invokingEvent": json.dumps(invoking),
@@ -311,7 +314,7 @@ class PagedListBrokers:
 
         def list_brokers(response: Any) -> Any:
             answer = original(response)
-            everything = list(answer.result["BrokerSummaries"])
+            everything = list(cast(dict[str, Any], answer.result)["BrokerSummaries"])
             size = int(response._get_param("MaxResults") or 20)
             start = int(response._get_param("NextToken") or 0)
             page: dict[str, Any] = {"BrokerSummaries": everything[start : start + size]}
@@ -319,7 +322,7 @@ class PagedListBrokers:
                 page["NextToken"] = str(start + size)
             return type(answer)(page)
 
-        MQResponse.list_brokers = list_brokers  # type: ignore[method-assign]
+        MQResponse.list_brokers = list_brokers  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -367,9 +370,7 @@ def _operation(event_name: str) -> str:
 
 
 @contextmanager
-def failing_answers(
-    session: Any, operation: str, answers: Sequence[tuple[int, str]]
-) -> Iterator[list[int]]:
+def failing_answers(session: Any, operation: str, answers: Sequence[tuple[int, str]]) -> Iterator[list[int]]:
     """Answer the next attempts at `operation` ('mq.ListBrokers') with HTTP errors, before moto.
 
     Each (status, code) is one HTTP attempt, so botocore's retry policy is what gets tested.
@@ -378,7 +379,7 @@ def failing_answers(
     remaining = list(answers)
     used = [0]
 
-    service = operation.split(".")[0]
+    service = operation.split(".", maxsplit=1)[0]
 
     def answer(**_: Any) -> AWSResponse | None:
         if not remaining:

@@ -1,8 +1,9 @@
-"""API calls a periodic run makes, by operation, for N brokers, against the naive baseline.
+"""API calls the rule makes, by operation, for N brokers, against a naive baseline in the same run.
 
-The baseline is measured in the same run on the same emulated account: list the brokers, then
-DescribeBroker each one (what a per-broker audit does). API calls, not seconds, are what throttle
-a customer's account: Amazon MQ's APIs share one per-account budget.
+The baseline, measured on the same emulated account: list the brokers, then DescribeBroker each
+one (what a per-broker audit does). API calls, not seconds, are what throttle a customer's
+account: Amazon MQ's APIs share one per-account budget. Brokers share configurations three by
+three (C = N/3 distinct revisions), each group linked to the next, as a real mesh would be.
 """
 
 from __future__ import annotations
@@ -10,10 +11,25 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
+from typing import Any
 
 from mq_network_tools import emulator
 
 SIZES = (10, 100, 1000)
+
+
+def seed(mq: Any, size: int) -> dict[str, str]:
+    seeds = [emulator.BrokerSeed(f"load{n}-Broker-{n % 3 + 1}", tags={"env": "prod"}) for n in range(size)]
+    ids = emulator.seed_brokers(mq, seeds)
+    names = list(ids)
+    groups = [names[start : start + 3] for start in range(0, len(names), 3)]
+    for index, group in enumerate(groups):
+        peer = groups[(index + 1) % len(groups)][0]
+        xml = emulator.activemq_xml([("next", emulator.static_uri(emulator.endpoint(ids[peer])))])
+        config_id, revision = emulator.apply_configuration(mq, ids[group[0]], xml, name=f"group-{index}")
+        for member in group[1:]:
+            mq.update_broker(BrokerId=ids[member], Configuration={"Id": config_id, "Revision": revision})
+    return ids
 
 
 def main() -> int:
@@ -24,24 +40,31 @@ def main() -> int:
     from mq_network import mq_api
     from MQ_NETWORK_OF_BROKERS import lambda_handler
 
-    print(f"{'brokers':>8}  {'run':<34}{'calls':>7}  by operation")
-    ok = True
+    print(f"{'N':>5} {'C':>4}  {'run':<36}{'calls':>6}  by operation")
+    problems = []
     for size in SIZES:
         with mock_aws(), emulator.PagedListBrokers():
             mq = boto3.client("mq", region_name=emulator.REGION)
-            seeds = [emulator.BrokerSeed(f"load{n}-Broker-{n % 3 + 1}", tags={"env": "prod"}) for n in range(size)]
-            ids = emulator.seed_brokers(mq, seeds)
+            ids = seed(mq, size)
             brokers = len(set(ids.values()))  # moto's short IDs can collide; count what exists
+            configs = math.ceil(brokers / 3)
             session = mq_api.rule_session()
+            first = next(iter(ids.items()))
+            item = emulator.configuration_item(first[1], first[0])
+            current = mq.describe_broker(BrokerId=first[1])["Configurations"]["Current"]
+            item["configuration"]["Configuration"] = current
+            runs: list[tuple[str, dict[str, Any], int]] = [
+                ("rule, defaults", emulator.scheduled_event(), 0),
+                ("rule, defaults, N stale results", emulator.scheduled_event(), brokers),
+                ("rule, ScopeTagKey=env", emulator.scheduled_event({"ScopeTagKey": "env"}), 0),
+                ("rule, CheckMode=connectors", emulator.scheduled_event({"CheckMode": "connectors"}), 0),
+                ("rule, connectors, one broker changed", emulator.change_event(item, {"CheckMode": "connectors"}), 0),
+            ]
             rows = []
-            for label, parameters, prior in (
-                ("rule, defaults", {}, []),
-                ("rule, defaults, N stale results", {}, [f"b-gone-{n}" for n in range(size)]),
-                ("rule, ScopeTagKey=env", {"ScopeTagKey": "env"}, []),
-            ):
-                with emulator.PriorResults(prior), emulator.ApiCalls(session) as calls:
-                    result = lambda_handler(emulator.scheduled_event(parameters), None)
-                assert isinstance(result, list) and len(result) == brokers + len(prior), result
+            for label, event, stale in runs:
+                with emulator.PriorResults([f"b-gone-{n}" for n in range(stale)]), emulator.ApiCalls(session) as calls:
+                    result = lambda_handler(event, None)
+                assert isinstance(result, list), result
                 rows.append((label, calls.calls))
             with emulator.ApiCalls(session) as naive:
                 client = session.client("mq", region_name=emulator.REGION)
@@ -49,18 +72,43 @@ def main() -> int:
                     for summary in page["BrokerSummaries"]:
                         client.describe_broker(BrokerId=summary["BrokerId"])
             rows.append(("baseline: list + DescribeBroker each", naive.calls))
-        pages = math.ceil(brokers / 100)
-        expected = {"mq:ListBrokers": pages, "config-service:PutEvaluations": pages}
         for label, counted in rows:
-            print(f"{brokers:>8}  {label:<34}{sum(counted.values()):>7}  {format_calls(counted)}")
-        defaults = rows[0][1]
-        got = {op: defaults[op] for op in expected}
-        ok &= got == expected and not any(op.startswith("mq:") and op != "mq:ListBrokers" for op in defaults)
+            print(f"{brokers:>5} {configs:>4}  {label:<36}{sum(counted.values()):>6}  {format_calls(counted)}")
+        problems += check(brokers, configs, dict(rows))
     print(
-        "defaults: ceil(N/100) ListBrokers + ceil(N/100) PutEvaluations + ceil(stale/100) "
-        f"GetComplianceDetailsByConfigRule, no per-broker call -> {'as designed' if ok else 'MISMATCH'}"
+        "designed: defaults = ceil(N/100) ListBrokers + ceil(N/100) PutEvaluations + ceil(stale/100) "
+        "GetComplianceDetailsByConfigRule, no per-broker call; connectors adds N DescribeBroker + C revisions"
     )
-    return 0 if ok else 1
+    print("result: " + ("as designed" if not problems else "MISMATCH: " + "; ".join(problems)))
+    return 0 if not problems else 1
+
+
+def check(brokers: int, configs: int, rows: dict[str, Counter[str]]) -> list[str]:
+    pages = math.ceil(brokers / 100)
+    expected = {
+        "rule, defaults": {
+            "mq:ListBrokers": pages,
+            "config-service:PutEvaluations": pages,
+            "config-service:GetComplianceDetailsByConfigRule": 1,
+        },
+        "rule, CheckMode=connectors": {
+            "mq:ListBrokers": pages,
+            "mq:DescribeBroker": brokers,
+            "mq:DescribeConfigurationRevision": configs,
+            "config-service:PutEvaluations": pages,
+            "config-service:GetComplianceDetailsByConfigRule": 1,
+        },
+        "rule, connectors, one broker changed": {
+            "mq:ListBrokers": pages,
+            "mq:DescribeConfigurationRevision": 1,
+            "config-service:PutEvaluations": 1,
+        },
+    }
+    return [
+        f"N={brokers} {label}: {dict(rows[label])} != {calls}"
+        for label, calls in expected.items()
+        if dict(rows[label]) != calls
+    ]
 
 
 def format_calls(counted: Counter[str]) -> str:

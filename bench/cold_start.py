@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 RULE_DIR = Path(__file__).resolve().parent.parent / "MQ_NETWORK_OF_BROKERS"
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "15"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "21"))
 PROBE = """
 import json, resource, sys, time
 sys.path[:0] = [{code_dir!r}, {site!r}]
@@ -62,19 +62,24 @@ def main() -> int:
         for _ in range(SAMPLES):
             for name, (module, code_dir) in variants.items():
                 runs[name].append(sample(module, code_dir))
-    medians = {
+    # The fastest sample is the import's own cost; slower ones add the machine's noise.
+    best = {
         name: (
+            min(r["seconds"] for r in samples) * 1000,
             statistics.median(r["seconds"] for r in samples) * 1000,
             statistics.median(r["rss_kib"] for r in samples) / 1024,
         )
         for name, samples in runs.items()
     }
-    base_ms, base_mib = medians["boto3 (baseline)"]
-    print(f"Python {sys.version.split()[0]}, median of {SAMPLES} fresh interpreters per line")
-    print(f"{'import':<24}{'time (ms)':>11}{'vs boto3':>10}{'peak RSS (MiB)':>16}{'vs boto3':>10}")
-    for name, (ms, mib) in medians.items():
-        print(f"{name:<24}{ms:>11.1f}{(ms - base_ms) / base_ms * 100:>+9.1f}%{mib:>16.1f}{mib - base_mib:>+9.1f}M")
-    shipped = (medians["handler, precompiled"][0] - base_ms) / base_ms * 100
+    base_ms, _, base_mib = best["boto3 (baseline)"]
+    print(f"Python {sys.version.split()[0]}, {SAMPLES} fresh interpreters per line, interleaved")
+    print(f"{'import':<24}{'min (ms)':>10}{'vs boto3':>10}{'median (ms)':>13}{'peak RSS (MiB)':>16}{'vs boto3':>10}")
+    for name, (ms, median, mib) in best.items():
+        print(
+            f"{name:<24}{ms:>10.1f}{(ms - base_ms) / base_ms * 100:>+9.1f}%{median:>13.1f}"
+            f"{mib:>16.1f}{mib - base_mib:>+9.1f}M"
+        )
+    shipped = (best["handler, precompiled"][0] - base_ms) / base_ms * 100
     verdict = "within" if shipped < 10 else "OVER"
     print(f"shipped package (precompiled): {shipped:+.1f}% over boto3 -> {verdict} the 10% budget")
     return 0

@@ -9,25 +9,25 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_CONFIGURATION_BYTES = 1024 * 1024  # far above any real broker configuration
 
 # Every transport URI inside a connector URI: static:(...), failover:(...), masterslave:(...)
-# nest them; what matters is each scheme://host[:port].
-_TRANSPORT = re.compile(r"([a-z][a-z0-9+.-]*)://([^/:?,()\s]*)(?::(\d+))?", re.IGNORECASE)
-_WRAPPERS = re.compile(r"^(?:static|failover|masterslave|multicast|discovery):", re.IGNORECASE)
+# nest them; what matters is each scheme://host[:port]. (Patterns are compiled on first use, by
+# the re module's cache: only connector checks pay for them.)
+_TRANSPORT = r"([a-z][a-z0-9+.-]*)://([^/:?,()\s]*)(?::(\d+))?"
+_WRAPPERS = r"^(?:static|failover|masterslave|multicast|discovery):"
 # Amazon MQ endpoints: <broker-id>-<instance>.mq.<region>.amazonaws.com[.cn]
-_MQ_HOST = re.compile(r"^(?P<label>[^.]+)\.mq\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$", re.IGNORECASE)
-_INSTANCE_SUFFIX = re.compile(r"^(?P<broker>.+)-(?P<instance>[0-9]+)$")
+_MQ_HOST = r"^(?P<label>[^.]+)\.mq\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
+_INSTANCE_SUFFIX = r"^(?P<broker>.+)-(?P<instance>[0-9]+)$"
 
 
 class ConfigurationError(ValueError):
     """A configuration revision the rule cannot read; the message says why, for the annotation."""
 
 
-@dataclass(frozen=True)
-class Peer:
+class Peer(NamedTuple):
     """One remote end of a connector: the broker ID its host names, and where it lives."""
 
     host: str
@@ -35,16 +35,14 @@ class Peer:
     region: str | None  # from an Amazon MQ endpoint; None for any other host
 
 
-@dataclass(frozen=True)
-class Connector:
+class Connector(NamedTuple):
     name: str
     uri: str
     duplex: bool
     peers: tuple[Peer, ...]
 
 
-@dataclass(frozen=True)
-class ConnectorReport:
+class ConnectorReport(NamedTuple):
     connectors: tuple[Connector, ...]
     malformed: tuple[str, ...]  # "name: why" for each connector whose URI names no host
 
@@ -100,12 +98,12 @@ def _local(tag: str) -> str:
 
 
 def _peers(uri: str) -> tuple[Peer, ...]:
-    if not uri or (not _WRAPPERS.match(uri) and "://" not in uri):
+    if not uri or (not re.match(_WRAPPERS, uri, re.IGNORECASE) and "://" not in uri):
         return ()
     if uri.count("(") != uri.count(")"):
         return ()
     peers: dict[str, Peer] = {}
-    for _scheme, host, _port in _TRANSPORT.findall(uri):
+    for _scheme, host, _port in re.findall(_TRANSPORT, uri, re.IGNORECASE):
         if not host:
             return ()
         peers.setdefault(host.lower(), peer_of(host))
@@ -115,9 +113,9 @@ def _peers(uri: str) -> tuple[Peer, ...]:
 def peer_of(host: str) -> Peer:
     """Which broker a host names: `b-1234-1.mq.us-east-1.amazonaws.com` is broker `b-1234`."""
     host = host.lower()
-    endpoint = _MQ_HOST.match(host)
+    endpoint = re.match(_MQ_HOST, host)
     if endpoint:
         label = endpoint["label"]
-        instance = _INSTANCE_SUFFIX.match(label)
+        instance = re.match(_INSTANCE_SUFFIX, label)
         return Peer(host, instance["broker"] if instance else label, endpoint["region"])
     return Peer(host, host, None)

@@ -6,7 +6,7 @@ say what is wrong first and whole; the advice after it shortens until the 256 ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .facts import IDLE_STATES, BrokerFacts
 from .network import Membership, Unverifiable
@@ -23,8 +23,7 @@ _DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     compliance: str
     annotation: str
 

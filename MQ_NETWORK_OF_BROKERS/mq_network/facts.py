@@ -7,8 +7,7 @@ turned into the same `BrokerFacts`, so the decision never sees where its facts c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 
@@ -23,8 +22,7 @@ class BrokerFactsError(ValueError):
     """A broker record lacks what every broker has (an ID and a name)."""
 
 
-@dataclass(frozen=True)
-class BrokerFacts:
+class BrokerFacts(NamedTuple):
     broker_id: str
     name: str
     deployment_mode: str | None = None

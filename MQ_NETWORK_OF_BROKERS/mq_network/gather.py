@@ -7,7 +7,6 @@ are checked, each configuration revision once per run, tags only for a scope.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -47,7 +46,7 @@ def _described(mq_client: Any, facts: BrokerFacts, needs_tags: bool) -> BrokerFa
         if not _denied(err):
             raise
         # Unreadable: keep what ListBrokers said, and why the network cannot be known.
-        facts = replace(facts, configuration_error=f"access denied to DescribeBroker ({mq_api.error_code(err)})")
+        facts = facts._replace(configuration_error=f"access denied to DescribeBroker ({mq_api.error_code(err)})")
         return _tagged(mq_client, facts) if needs_tags else facts
     return None if description is None else from_description(description)
 
@@ -59,7 +58,7 @@ def _tagged(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
             "read for ScopeTagKey"
         )
     tags = mq_api.broker_tags(mq_client, facts.arn)
-    return None if tags is None else replace(facts, tags=tags)
+    return None if tags is None else facts._replace(tags=tags)
 
 
 def network_evidence(
@@ -89,7 +88,7 @@ def network_evidence(
         if focus is not None and focus in reports and position < len(ordered):
             found = memberships(reports, names)[focus]
             if found.network_size >= minimum_size:
-                return {focus: replace(found, complete=False)}
+                return {focus: found._replace(complete=False)}
     graph: dict[str, Evidence] = dict(memberships(reports, names))
     graph.update(unreadable)
     return {focus: graph[focus]} if focus is not None and focus in graph else graph
@@ -102,8 +101,8 @@ def _connectors_of(
 ) -> ConnectorReport | Unverifiable:
     if broker.configuration is None and broker.configuration_error is None:
         # Known from ListBrokers only (a change event's neighbours): describe it now.
-        broker = _described(mq_client, broker, needs_tags=False) or replace(
-            broker, configuration_error="it was deleted while the rule ran"
+        broker = _described(mq_client, broker, needs_tags=False) or broker._replace(
+            configuration_error="it was deleted while the rule ran"
         )
     if broker.configuration_error is not None:
         return Unverifiable(broker.configuration_error)

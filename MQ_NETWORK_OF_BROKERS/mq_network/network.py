@@ -9,20 +9,18 @@ the two brokers were set up as one network (the README says how to read that).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .connectors import ConnectorReport
 
 
-@dataclass(frozen=True)
-class Unverifiable:
+class Unverifiable(NamedTuple):
     """The broker's own configuration could not be read, so its links cannot be known."""
 
     reason: str
 
 
-@dataclass(frozen=True)
-class Membership:
+class Membership(NamedTuple):
     """What the graph says about one broker of the run."""
 
     peers: tuple[str, ...]  # names of the run's brokers linked directly (either side's connector)

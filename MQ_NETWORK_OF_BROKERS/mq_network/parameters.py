@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")
@@ -21,8 +21,7 @@ _MAX_TAG_VALUE = 256
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 
 
-@dataclass(frozen=True)
-class ParameterSpec:
+class ParameterSpec(NamedTuple):
     """One rule parameter as users see it in the console, the template and the README."""
 
     name: str
@@ -96,8 +95,7 @@ class ParameterError(ValueError):
     """Rule parameters that cannot be used; the message names each parameter and its fix."""
 
 
-@dataclass(frozen=True)
-class RuleParameters:
+class RuleParameters(NamedTuple):
     broker_name_pattern: re.Pattern[str]
     allowed_deployment_modes: tuple[str, ...]
     scope_tag_key: str | None = None

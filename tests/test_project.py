@@ -1,0 +1,114 @@
+"""The project's records agree: rdk_config.json, parameters.json, the code, the README; the rule
+folder holds only what Lambda runs; the demo prints what a person should see."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from mq_network.facts import RESOURCE_TYPE
+from mq_network.parameters import SPECS_BY_NAME
+from mq_network_tools import demo
+
+ROOT = Path(__file__).resolve().parent.parent
+RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
+RDK_PARAMETERS = json.loads((ROOT / "MQ_NETWORK_OF_BROKERS" / "parameters.json").read_text())
+README = (ROOT / "README.md").read_text()
+
+
+def test_rdk_parameters_json_agrees_with_rdk_config() -> None:
+    rule = RDK_PARAMETERS["Parameters"]
+    assert RDK_PARAMETERS["Version"] == "1.0"
+    assert rule["RuleName"] == RDK_CONFIG["RuleName"] == "MQ_NETWORK_OF_BROKERS"
+    assert rule["SourceRuntime"] == RDK_CONFIG["Runtime"] + "-lib"
+    assert rule["SourceEvents"] == ",".join(RDK_CONFIG["ResourceTypes"]) == RESOURCE_TYPE
+    assert rule["SourcePeriodic"] == RDK_CONFIG["DefaultMaximumExecutionFrequency"]
+    given = {**json.loads(rule["InputParameters"]), **json.loads(rule["OptionalParameters"])}
+    assert given == {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]}
+    assert set(json.loads(rule["OptionalParameters"])) == {
+        p["Name"] for p in RDK_CONFIG["Parameters"] if not p["Default"]
+    }
+
+
+def test_readme_documents_every_parameter_with_its_default() -> None:
+    table = README.split("## Parameters", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)`", table, re.MULTILINE))
+    assert rows == {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]}
+    for parameter in RDK_CONFIG["Parameters"]:
+        assert parameter["Name"] in SPECS_BY_NAME
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
+    assert "make demo" in README
+    assert "make test" in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert [line for line in ci.splitlines() if line.startswith("make ")] == ["make test"]
+
+
+def test_rule_folder_holds_only_what_lambda_and_rdk_need() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "MQ_NETWORK_OF_BROKERS"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    allowed = re.compile(
+        r"MQ_NETWORK_OF_BROKERS/(MQ_NETWORK_OF_BROKERS(_test)?\.py|parameters\.json|requirements\.txt"
+        r"|mq_network/\w+\.py)$"
+    )
+    assert tracked
+    assert [path for path in tracked if not allowed.match(path)] == []
+    requirements = (ROOT / "MQ_NETWORK_OF_BROKERS" / "requirements.txt").read_text()
+    pinned = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert all("==" in line for line in pinned)
+    assert not any(line.startswith(("moto", "pytest")) for line in pinned)
+
+
+def test_handler_import_path_stays_free_of_test_and_parsing_libraries() -> None:
+    probe = (
+        "import sys; sys.path.insert(0, 'MQ_NETWORK_OF_BROKERS'); import MQ_NETWORK_OF_BROKERS; "
+        "heavy = ('moto', 'defusedxml', 'pytest', 'mq_network_tools'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys_executable(), "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def sys_executable() -> str:
+    import sys
+
+    return sys.executable
+
+
+def test_demo_prints_the_console_view() -> None:
+    out = io.StringIO()
+    assert demo.main([], out) == 0
+    text = out.getvalue()
+    verdict = r"^[\w-]+\s+\w+\s+(NON_COMPLIANT|COMPLIANT|NOT_APPLICABLE)\s"
+    rows = {line.split()[0]: line.split()[2] for line in text.splitlines() if re.match(verdict, line)}
+    assert rows == {
+        "cc-project5-broker": "NON_COMPLIANT",
+        "cc-multi-az-broker": "NON_COMPLIANT",
+        "cc-production-broker": "NON_COMPLIANT",
+        "lonely-Broker-1": "COMPLIANT",
+        "orders-Broker-1": "COMPLIANT",
+        "orders-Broker-2": "COMPLIANT",
+        "orders-Broker-3": "COMPLIANT",
+        "events-rabbit": "NOT_APPLICABLE",
+    }
+    assert "8 brokers: 4 compliant, 3 non-compliant, 1 not applicable." in text
+    calls = "config-service:GetComplianceDetailsByConfigRule 1, config-service:PutEvaluations 1, mq:ListBrokers 1"
+    assert f"API calls: {calls}" in text
+
+
+def test_demo_in_connectors_mode_sees_the_lonely_broker() -> None:
+    out = io.StringIO()
+    assert demo.main(["--rule-parameters", '{"CheckMode": "connectors"}'], out) == 0
+    lonely = next(line for line in out.getvalue().splitlines() if line.startswith("lonely-Broker-1"))
+    assert "NON_COMPLIANT" in lonely
+
+
+def test_demo_reports_bad_parameters() -> None:
+    out = io.StringIO()
+    assert demo.main(["--rule-parameters", '{"CheckMode": "graph"}'], out) == 1
+    assert "CheckMode 'graph' must be one of" in out.getvalue()

@@ -18,7 +18,7 @@ CODE := MQ_NETWORK_OF_BROKERS src tests bench
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
 	@echo "make test   - set up, then run every check and test (what CI runs)"
-	@echo "make bench  - print API-call and cold-start figures"
+	@echo "make bench  - print API-call, cold-start and audit concurrency figures"
 	@echo "make package - build/lambda and build/template.yaml for aws cloudformation package"
 
 $(VENV)/.python:
@@ -69,6 +69,7 @@ test: lint typecheck template-checks rdk-test unit
 bench: $(VENV)/.dev
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/audit_regions.py
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.

@@ -1,0 +1,379 @@
+"""mq-network-audit: the rule's verdicts for every broker, across regions and accounts, from a terminal.
+
+It runs the rule's own code (mq_network.evaluate and parse_parameters), so a broker gets the same
+verdict here as in AWS Config. Regions and accounts are read concurrently; each (account, region)
+builds its own session and clients, since boto3 sessions are not thread-safe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, NamedTuple, TextIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mq_network.evaluate import evaluate_region
+from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameters, parse_parameters
+
+AUDIT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=10, read_timeout=30)
+MAX_WORKERS = 16
+FIELDS = ("account", "region", "broker_id", "name", "mode", "engine", "verdict", "annotation")
+_COLOURS = {"COMPLIANT": "\033[32m", "NON_COMPLIANT": "\033[31m", "NOT_APPLICABLE": "\033[90m"}
+# The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
+_OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
+
+
+class Account(NamedTuple):
+    """Where credentials for one account come from."""
+
+    label: str  # what the user named: "current", a profile, or an account ID
+    profile: str | None = None
+    role_arn: str | None = None
+
+
+class Target(NamedTuple):
+    account: str
+    region: str
+    session_kwargs: Mapping[str, Any]
+
+
+class Row(NamedTuple):
+    account: str
+    region: str
+    broker_id: str
+    name: str
+    mode: str
+    engine: str
+    verdict: str
+    annotation: str
+
+
+class Failure(NamedTuple):
+    account: str
+    region: str
+    reason: str
+
+
+class AuditError(Exception):
+    """A usage or credential problem: nothing was audited (exit status 2)."""
+
+
+SessionFactory = Callable[..., boto3.Session]
+
+
+def make_session(**kwargs: Any) -> boto3.Session:
+    """A session for one account's credentials (the tests replace this to inject failures)."""
+    return boto3.Session(**kwargs)
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = _parser()
+    args = parser.parse_args(argv)
+    raw = {spec.name: getattr(args, _dest(spec.name)) for spec in _OPTION_SPECS if getattr(args, _dest(spec.name))}
+    try:
+        params = parse_parameters(raw)
+    except ParameterError as err:
+        stderr.write(f"mq-network-audit: {err}\n")
+        return 2
+    try:
+        if args.demo:
+            from .audit_demo import demo_audit
+
+            return demo_audit(args, params, stdout, stderr)
+        return run_audit(args, params, stdout, stderr)
+    except AuditError as err:
+        stderr.write(f"mq-network-audit: {err}\n")
+        return 2
+    except BrokenPipeError:  # the reader (head, less) left: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def run_audit(
+    args: argparse.Namespace,
+    params: RuleParameters,
+    stdout: TextIO,
+    stderr: TextIO,
+    session_factory: SessionFactory | None = None,
+) -> int:
+    session_factory = session_factory or make_session
+    started = time.monotonic()
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    accounts = _accounts(args)
+    targets, failures = _targets(accounts, args.regions, endpoint, session_factory)
+    progress = _Progress(stderr, len(targets)) if stderr.isatty() else None
+    rows, more_failures = audit_targets(targets, params, endpoint, session_factory, progress)
+    failures += more_failures
+    elapsed = time.monotonic() - started
+    write_results(rows, args.output, stdout, colour=stdout.isatty())
+    for failure in failures:
+        stderr.write(f"error: account {failure.account} region {failure.region}: {failure.reason}\n")
+    summary = _summary(rows, failures, {(t.account, t.region) for t in targets}, elapsed)
+    (stdout if args.output == "table" else stderr).write(summary + "\n")
+    if failures and not rows and len(failures) >= len(targets):
+        return 2
+    return 1 if any(row.verdict == "NON_COMPLIANT" for row in rows) else 0
+
+
+def audit_targets(
+    targets: Sequence[Target],
+    params: RuleParameters,
+    endpoint: str | None,
+    session_factory: SessionFactory = make_session,
+    progress: _Progress | None = None,
+    workers: int = MAX_WORKERS,
+) -> tuple[list[Row], list[Failure]]:
+    """Evaluate every (account, region) target, at most `workers` at a time."""
+    rows: list[Row] = []
+    failures: list[Failure] = []
+    # Clients are thread-safe, sessions are not: every client is built here, in this thread, from
+    # one session per account (which also loads the service model once), then used by one worker.
+    sessions: dict[tuple[tuple[str, Any], ...], boto3.Session] = {}
+    clients = []
+    for target in targets:
+        key = tuple(sorted(target.session_kwargs.items()))
+        if key not in sessions:
+            sessions[key] = session_factory(**target.session_kwargs)
+        clients.append(
+            sessions[key].client("mq", region_name=target.region, endpoint_url=endpoint, config=AUDIT_CONFIG)
+        )
+
+    def one(index: int) -> list[Row]:
+        target = targets[index]
+        return [
+            Row(
+                target.account,
+                target.region,
+                broker.broker_id,
+                broker.name,
+                broker.deployment_mode or "",
+                broker.engine_type or "",
+                verdict.compliance,
+                verdict.annotation,
+            )
+            for broker, verdict in evaluate_region(clients[index], params)
+        ]
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
+        futures = {pool.submit(one, index): target for index, target in enumerate(targets)}
+        for future in as_completed(futures):
+            target = futures[future]
+            try:
+                rows.extend(future.result())
+            except (ClientError, BotoCoreError) as err:
+                failures.append(Failure(target.account, target.region, _reason(err)))
+            if progress:
+                progress.done(target)
+    if progress:
+        progress.finish()
+    rows.sort(key=lambda r: (r.account, r.region, r.name))
+    failures.sort()
+    return rows, failures
+
+
+def write_results(rows: Sequence[Row], output: str, out: TextIO, colour: bool = False) -> None:
+    if output == "json":
+        json.dump([row._asdict() for row in rows], out, indent=2)
+        out.write("\n")
+    elif output == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FIELDS)
+        writer.writerows(rows)
+    else:
+        _table(rows, out, colour)
+
+
+def _table(rows: Sequence[Row], out: TextIO, colour: bool) -> None:
+    headers = ("ACCOUNT", "REGION", "BROKER ID", "NAME", "MODE", "ENGINE", "VERDICT", "ANNOTATION")
+    widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers[:-1])]
+    out.write("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  ANNOTATION\n")
+    for row in rows:
+        cells = [str(value).ljust(width) for value, width in zip(row[:-1], widths, strict=True)]
+        if colour:
+            cells[6] = f"{_COLOURS.get(row.verdict, '')}{cells[6]}\033[0m"
+        out.write("  ".join(cells) + "  " + row.annotation + "\n")
+
+
+def _summary(rows: Sequence[Row], failures: Sequence[Failure], targets: set[tuple[str, str]], elapsed: float) -> str:
+    count = {kind: sum(row.verdict == kind for row in rows) for kind in _COLOURS}
+    regions = len({region for _, region in targets})
+    accounts = len({account for account, _ in targets})
+    return (
+        f"{len(rows)} brokers: {count['COMPLIANT']} compliant, {count['NON_COMPLIANT']} non-compliant, "
+        f"{count['NOT_APPLICABLE']} not applicable, {len(failures)} errors; "
+        f"{_count(regions, 'region')}, {_count(accounts, 'account')}, {elapsed:.1f} s"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _accounts(args: argparse.Namespace) -> list[Account]:
+    if args.accounts and not args.role_name:
+        raise AuditError("--accounts needs --role-name (the role to assume in each account)")
+    if args.role_name:
+        if not args.accounts:
+            raise AuditError("--role-name needs --accounts (the account IDs to assume it in)")
+        try:
+            parse_parameters({"ExecutionRoleName": args.role_name})
+        except ParameterError as err:
+            raise AuditError(str(err).replace("ExecutionRoleName", "--role-name")) from None
+        ids = [a.strip() for a in args.accounts.split(",") if a.strip()]
+        bad = [a for a in ids if not (a.isdigit() and len(a) == 12)]
+        if bad or not ids:
+            raise AuditError(f"--accounts takes 12-digit account IDs, comma-separated; got {', '.join(bad) or 'none'}")
+        partition = args.partition
+        return [Account(a, role_arn=f"arn:{partition}:iam::{a}:role/{args.role_name}") for a in ids]
+    if args.profile:
+        return [Account(profile, profile=profile) for profile in args.profile]
+    return [Account("current")]
+
+
+def _targets(
+    accounts: Iterable[Account], regions: str | None, endpoint: str | None, session_factory: SessionFactory
+) -> tuple[list[Target], list[Failure]]:
+    """(account, region) pairs with the credentials to read them; accounts that fail are reported."""
+    targets: list[Target] = []
+    failures: list[Failure] = []
+    for account in accounts:
+        try:
+            kwargs, account_id = _credentials(account, endpoint, session_factory)
+            for region in _regions(regions, kwargs, endpoint, session_factory):
+                targets.append(Target(account_id, region, kwargs))
+        except (ClientError, BotoCoreError) as err:
+            failures.append(Failure(account.label, regions or "default", _reason(err)))
+    if not targets and failures:
+        raise AuditError("; ".join(f"{f.account}: {f.reason}" for f in failures))
+    return targets, failures
+
+
+def _credentials(account: Account, endpoint: str | None, session_factory: SessionFactory) -> tuple[dict[str, Any], str]:
+    if account.role_arn:
+        sts = session_factory().client("sts", endpoint_url=endpoint, config=AUDIT_CONFIG)
+        answer = sts.assume_role(RoleArn=account.role_arn, RoleSessionName="mq-network-audit")["Credentials"]
+        kwargs = {
+            "aws_access_key_id": answer["AccessKeyId"],
+            "aws_secret_access_key": answer["SecretAccessKey"],
+            "aws_session_token": answer["SessionToken"],
+        }
+        return kwargs, account.label
+    kwargs = {"profile_name": account.profile} if account.profile else {}
+    session = session_factory(**kwargs)
+    if session.get_credentials() is None:
+        raise AuditError(
+            f"no AWS credentials for {account.label}: configure a profile, environment variables or SSO, or try --demo"
+        )
+    identity = session.client("sts", endpoint_url=endpoint, config=AUDIT_CONFIG).get_caller_identity()
+    return kwargs, str(identity["Account"])
+
+
+def _regions(
+    regions: str | None, kwargs: Mapping[str, Any], endpoint: str | None, session_factory: SessionFactory
+) -> list[str]:
+    session = session_factory(**kwargs)
+    if not regions:
+        if not session.region_name:
+            raise AuditError("no region: pass --regions, or set AWS_REGION or a profile's region")
+        return [session.region_name]
+    if regions.strip().lower() != "all":
+        return [r.strip() for r in regions.split(",") if r.strip()]
+    try:
+        ec2 = session.client("ec2", region_name=session.region_name or "us-east-1", endpoint_url=endpoint)
+        enabled = ec2.describe_regions(AllRegions=False)["Regions"]
+        return sorted(r["RegionName"] for r in enabled)
+    except (ClientError, BotoCoreError):
+        return sorted(session.get_available_regions("mq"))  # the SDK's list, opt-in regions included
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return str(err)
+
+
+class _Progress:
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self._stream, self._total, self._done = stream, total, 0
+        self._lock = threading.Lock()
+
+    def done(self, target: Target) -> None:
+        with self._lock:
+            self._done += 1
+            self._stream.write(f"\r\033[K[{self._done}/{self._total}] {target.account} {target.region}")
+            self._stream.flush()
+
+    def finish(self) -> None:
+        self._stream.write("\r\033[K")
+        self._stream.flush()
+
+
+def _dest(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _option(name: str) -> str:
+    return "--" + _dest(name).replace("_", "-")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mq-network-audit",
+        description=(
+            "Audit Amazon MQ brokers for MQ_NETWORK_OF_BROKERS across regions and accounts, with the rule's "
+            "own code. Exit status: 0 all compliant or not applicable, 1 any non-compliant, 2 usage or "
+            "credential errors (or nothing could be read)."
+        ),
+    )
+    where = parser.add_argument_group("where to look")
+    where.add_argument(
+        "--regions",
+        help="'all' (every region enabled for the account) or a comma-separated list; default: the session's region",
+    )
+    where.add_argument("--profile", action="append", help="an AWS profile to audit (repeatable)")
+    where.add_argument(
+        "--role-name",
+        "--execution-role-name",
+        help="assume this role in each of --accounts: the rule's ExecutionRoleName, as the organization mode uses it",
+    )
+    where.add_argument("--accounts", help="account IDs for --role-name, comma-separated")
+    where.add_argument("--partition", default="aws", help="partition of --accounts' role ARNs (default: aws)")
+    where.add_argument(
+        "--endpoint-url",
+        help="send every call to this endpoint (a moto server, an emulator); AWS_ENDPOINT_URL works too",
+    )
+    where.add_argument("--demo", action="store_true", help="audit an emulated account in two regions, no credentials")
+    rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
+    for spec in _OPTION_SPECS:
+        choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
+        rule.add_argument(
+            _option(spec.name),
+            dest=_dest(spec.name),
+            metavar=spec.name,
+            help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",
+        )
+    parser.add_argument(
+        "--output",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (default; the summary line follows it), json (an array, one object per "
+        "broker) or csv; the summary goes to stderr for json and csv",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

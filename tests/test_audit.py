@@ -1,0 +1,271 @@
+"""mq-network-audit end to end through its console entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mq_network.parameters import ParameterError, parse_parameters
+from mq_network_tools import audit, emulator
+from mq_network_tools.emulator import BrokerSeed
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = audit.main(list(argv), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_demo_table_lists_both_regions_with_a_summary() -> None:
+    status, out, err = run_cli("--demo")
+    assert status == 1  # the demo holds non-compliant brokers
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["ACCOUNT", "REGION", "BROKER", "ID"]
+    regions = {line.split()[1] for line in lines[1:-1]}
+    assert regions == {"us-east-1", "eu-west-1"}
+    assert lines[-1].startswith("10 brokers: 5 compliant, 4 non-compliant, 1 not applicable, 0 errors; 2 regions")
+    assert "\033[" not in out  # no colour when stdout is not a terminal
+    assert err == ""
+
+
+def test_json_output_parses_back_one_object_per_broker() -> None:
+    status, out, err = run_cli("--demo", "--output", "json", "--check-mode", "connectors")
+    rows = json.loads(out)
+    assert status == 1
+    assert len(rows) == 10
+    assert set(rows[0]) == set(audit.FIELDS)
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["lonely-Broker-1"]["verdict"] == "NON_COMPLIANT"
+    assert by_name["dr-Broker-1"]["verdict"] == "COMPLIANT"  # linked across regions
+    assert by_name["dr-Broker-1"]["region"] == "eu-west-1"
+    assert "(external)" in by_name["dr-Broker-1"]["annotation"]
+    assert "10 brokers:" in err  # the summary stays off stdout for machine formats
+
+
+def test_csv_output_parses_back() -> None:
+    status, out, _ = run_cli("--demo", "--output", "csv", "--regions", "eu-west-1")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["name"] for row in rows] == ["billing", "dr-Broker-1"]
+    assert {row["region"] for row in rows} == {"eu-west-1"}
+    assert status == 1
+
+
+def test_exit_zero_when_nothing_is_non_compliant() -> None:
+    status, out, _ = run_cli("--demo", "--scope-tag-key", "team")
+    assert status == 0
+    assert "0 non-compliant" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "parameters"),
+    [
+        (["--check-mode", "graph"], {"CheckMode": "graph"}),
+        (["--minimum-network-size", "1"], {"MinimumNetworkSize": "1"}),
+        (["--broker-name-pattern", "("], {"BrokerNamePattern": "("}),
+        (["--scope-tag-value", "prod"], {"ScopeTagValue": "prod"}),
+        (["--allowed-deployment-modes", "MESH"], {"AllowedDeploymentModes": "MESH"}),
+    ],
+)
+def test_parameter_errors_are_the_rules_own(argv: list[str], parameters: dict[str, str]) -> None:
+    with pytest.raises(ParameterError) as rule_error:
+        parse_parameters(parameters)
+    status, out, err = run_cli("--demo", *argv)
+    assert status == 2
+    assert out == ""
+    assert err == f"mq-network-audit: {rule_error.value}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--accounts", "111111111111"], "--accounts needs --role-name"),
+        (["--role-name", "audit"], "--role-name needs --accounts"),
+        (["--role-name", "audit", "--accounts", "12345"], "--accounts takes 12-digit account IDs"),
+        (["--role-name", "arn:aws:iam::1:role/x", "--accounts", "111111111111"], "--role-name 'arn:aws:iam::1:role/x'"),
+    ],
+)
+def test_usage_errors(aws: None, argv: list[str], message: str) -> None:
+    status, _, err = run_cli("--regions", "us-east-1", *argv)
+    assert status == 2
+    assert message in err
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as caught:
+        audit.main(["--colour"], io.StringIO(), io.StringIO())
+    assert caught.value.code == 2
+
+
+def test_no_credentials_is_exit_two(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe an instance metadata address
+    status, out, err = run_cli("--regions", "us-east-1")
+    assert status == 2
+    assert out == ""
+    assert "no AWS credentials for current" in err
+
+
+def seed_regions(regions: dict[str, list[str]]) -> None:
+    for region, names in regions.items():
+        emulator.seed_brokers(boto3.client("mq", region_name=region), [BrokerSeed(n) for n in names])
+
+
+def deny_list_brokers(monkeypatch: pytest.MonkeyPatch, regions: set[str]) -> None:
+    """Sessions whose ListBrokers is refused in `regions` (an SCP or a disabled region would do that)."""
+
+    def refuse(request: Any, **_: Any) -> Any:
+        if any(f".{region}." in request.url for region in regions):
+            return emulator.error_answer("mq", 403, "AccessDeniedException")
+        return None
+
+    def session(**kwargs: Any) -> Any:
+        made = boto3.Session(**kwargs)
+        made.events.register_first("before-send.mq.ListBrokers", refuse)
+        return made
+
+    monkeypatch.setattr(audit, "make_session", session)
+
+
+def test_a_failing_region_is_reported_and_the_rest_goes_on(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_regions({"us-east-1": ["a-Broker-1"], "eu-west-1": ["b-Broker-1"], "ap-south-1": ["c-Broker-1"]})
+    deny_list_brokers(monkeypatch, {"eu-west-1"})
+    status, out, err = run_cli("--regions", "us-east-1,eu-west-1,ap-south-1", "--output", "json")
+    assert status == 0  # what could be read is compliant; a failure alone does not make it 2
+    assert {row["region"] for row in json.loads(out)} == {"us-east-1", "ap-south-1"}
+    assert "error: account 123456789012 region eu-west-1: AccessDeniedException" in err
+    assert "2 brokers: 2 compliant, 0 non-compliant, 0 not applicable, 1 errors; 3 regions" in err
+
+
+def test_nothing_readable_is_exit_two(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    deny_list_brokers(monkeypatch, {"us-east-1", "eu-west-1"})
+    status, _, err = run_cli("--regions", "us-east-1,eu-west-1")
+    assert status == 2
+    assert err.count("error: account 123456789012 region") == 2
+
+
+def test_assumed_roles_in_several_accounts(aws: None) -> None:
+    sts = boto3.client("sts")
+    for account, names in (("111111111111", ["one-Broker-1"]), ("222222222222", ["two-a", "two-b"])):
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")["Credentials"]
+        client = boto3.client(
+            "mq",
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        emulator.seed_brokers(client, [BrokerSeed(n) for n in names])
+    status, out, _ = run_cli(
+        "--role-name",
+        "mq-audit",
+        "--accounts",
+        "111111111111,222222222222",
+        "--regions",
+        "us-east-1",
+        "--output",
+        "json",
+    )
+    rows = json.loads(out)
+    assert sorted((row["account"], row["name"]) for row in rows) == [
+        ("111111111111", "one-Broker-1"),
+        ("222222222222", "two-a"),
+        ("222222222222", "two-b"),
+    ]
+    assert status == 1
+
+
+def test_all_regions_come_from_describe_regions(aws: None) -> None:
+    seed_regions({"us-east-1": ["a-Broker-1"], "sa-east-1": ["b-Broker-1"]})
+    status, out, err = run_cli("--regions", "all", "--output", "json")
+    rows = json.loads(out)
+    assert {row["region"] for row in rows} == {"us-east-1", "sa-east-1"}
+    enabled = boto3.client("ec2", region_name="us-east-1").describe_regions()["Regions"]
+    assert f"; {len(enabled)} regions, 1 account" in err
+    assert status == 0
+
+
+def test_progress_and_colour_only_on_a_terminal(aws: None) -> None:
+    seed_regions({"us-east-1": ["lonely"], "eu-west-1": ["x-Broker-1"]})
+    out, err = Terminal(), Terminal()
+    status = audit.main(["--regions", "us-east-1,eu-west-1"], out, err)
+    assert status == 1
+    assert "[2/2]" in err.getvalue()
+    assert "\033[31mNON_COMPLIANT" in out.getvalue()
+    assert "\033[32mCOMPLIANT" in out.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("moto_server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_endpoint_url_against_a_moto_server(moto_server: str) -> None:
+    for region, names in {"us-east-1": ["a-Broker-1", "lonely"], "eu-west-1": ["b-Broker-2"]}.items():
+        client = boto3.client("mq", region_name=region, endpoint_url=moto_server)
+        emulator.seed_brokers(client, [BrokerSeed(n) for n in names])
+    env = {**os.environ, **emulator.FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    command = [str(BIN / "mq-network-audit"), "--regions", "us-east-1,eu-west-1", "--output", "csv"]
+    flagged = subprocess.run(
+        [*command, "--endpoint-url", moto_server], env=env, capture_output=True, text=True, check=False
+    )
+    assert flagged.returncode == 1, flagged.stderr
+    rows = list(csv.DictReader(io.StringIO(flagged.stdout)))
+    assert sorted((row["region"], row["name"], row["verdict"]) for row in rows) == [
+        ("eu-west-1", "b-Broker-2", "COMPLIANT"),
+        ("us-east-1", "a-Broker-1", "COMPLIANT"),
+        ("us-east-1", "lonely", "NON_COMPLIANT"),
+    ]
+    from_env = subprocess.run(
+        command, env={**env, "AWS_ENDPOINT_URL": moto_server}, capture_output=True, text=True, check=False
+    )
+    assert from_env.stdout == flagged.stdout

@@ -11,9 +11,9 @@ VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
-CODE := MQ_NETWORK_OF_BROKERS src tests bench
+CODE := MQ_NETWORK_OF_BROKERS src tests bench scripts
 
-.PHONY: help demo test lint typecheck template-checks unit rdk-test bench package build-RuleFunction clean
+.PHONY: help demo test lint typecheck template-checks unit rdk-test bench package build-RuleFunction embed clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
@@ -83,6 +83,10 @@ build-RuleFunction:
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: \
 		-r "$(ROOT)/$(RULE)/requirements.txt"
 	"$(PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
+
+# After changing src/mq_network_tools/mesh.py: copy it into template.yaml's SSM document.
+embed: $(VENV)/.python
+	$(BIN)/python scripts/embed_mesh_script.py
 
 # Without the SAM CLI: aws cloudformation package --template-file build/template.yaml ...
 package:

@@ -1,0 +1,361 @@
+"""The network of brokers that replaces a non-compliant Amazon MQ broker: plan it, then build it.
+
+One file serves two users: `mq-network-plan` prints the plan (a CloudFormation template or AWS
+CLI commands), and the SSM Automation document in template.yaml runs it (the document embeds
+this file verbatim; a test keeps the two equal). So it imports only the standard library, and
+boto3 where it calls AWS.
+
+Safety: it never deletes anything, never invents or prints a password (they come from a Secrets
+Manager secret, `{"<username>": "<password>", ...}`), and is idempotent: it recognises the
+brokers and configurations it made by name and by a tag naming the source broker, creates only
+what is missing, and refuses a name taken by anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from typing import Any, NamedTuple
+
+NAME_LIMIT = 50  # Amazon MQ broker names
+MAX_MESH_SIZE = 21  # member n declares n-1 connectors; Amazon MQ allows 20 per broker
+MESH_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ")
+SOURCE_TAG = "mq-network-of-brokers:source-broker"
+MEMBER_TAG = "mq-network-of-brokers:member"
+CORE_NAMESPACE = "http://activemq.apache.org/schema/core"
+OPENWIRE_PORT = 61617
+
+# CreateBroker needs these EC2 permissions in the caller's policy: Amazon MQ makes (and, if the
+# creation fails, removes) the broker's network interfaces on the caller's behalf. From the
+# Amazon MQ Developer Guide, "IAM Permissions Required to Create an Amazon MQ Broker".
+CREATE_BROKER_EC2_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DetachNetworkInterface",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+CREATE_BROKER_EC2_MQ_ONLY_ACTIONS = (  # only with the condition ec2:AuthorizedService = mq.amazonaws.com
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfacePermissions",
+)
+
+CHECKLIST = """Before the source broker goes (this plan never deletes it):
+  1. Wait until every new broker is RUNNING with its mesh configuration applied (a member gets
+     it at its next reboot; rebooting a new broker that has no clients yet is harmless).
+  2. Repoint producers to the mesh (failover: transport URIs listing the members), then consumers.
+  3. Drain the source: stop its producers, let its consumers empty every queue.
+  4. Check in the source broker's console (or its CloudWatch metrics) that every queue's
+     QueueSize is 0 and no client is connected.
+  5. Only then delete the source broker, by hand."""
+
+
+class MeshError(ValueError):
+    """The source broker cannot be replaced this way; the message says why and what to do."""
+
+
+class Member(NamedTuple):
+    index: int
+    name: str
+    mode: str
+
+
+class MeshPlan(NamedTuple):
+    source_id: str
+    source_name: str
+    region: str
+    members: tuple[Member, ...]
+    network_user: str
+    broker_settings: dict[str, Any]  # CreateBroker arguments shared by every member (no users, no name)
+    users: tuple[dict[str, Any], ...]  # Username, Groups, ConsoleAccess: passwords come later
+    source_tags: dict[str, str]
+    source_xml: str
+    source_configuration: dict[str, Any]  # {"Id": ..., "Revision": n}: what members start on
+
+
+def member_name(source_name: str, index: int) -> str:
+    """`<source>-Broker-<index>`, shortened deterministically to 50 characters when needed.
+
+    A shortened name keeps a hash of the whole source name, so two long names that share a
+    beginning still get different members.
+    """
+    suffix = f"-Broker-{index}"
+    name = f"{source_name}{suffix}"
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(source_name.encode()).hexdigest()[:6]
+    keep = NAME_LIMIT - len(suffix) - len(digest) - 1
+    return f"{source_name[:keep].rstrip('-_')}-{digest}{suffix}"
+
+
+def plan_mesh(
+    description: dict[str, Any],
+    users: list[dict[str, Any]],
+    source_xml: str,
+    region: str,
+    size: int = 3,
+    deployment_mode: str | None = None,
+    subnet_ids: list[str] | None = None,
+) -> MeshPlan:
+    """The mesh for the broker `description` (DescribeBroker's answer) and its users (DescribeUser)."""
+    source_id, name = description["BrokerId"], description["BrokerName"]
+    engine = str(description.get("EngineType") or "").upper()
+    if engine != "ACTIVEMQ":
+        raise MeshError(
+            f"Broker {name} ({source_id}) runs {description.get('EngineType')}: a network of brokers is an "
+            "ActiveMQ feature. RabbitMQ gets high availability from CLUSTER_MULTI_AZ; nothing to plan."
+        )
+    if not 2 <= size <= MAX_MESH_SIZE:
+        raise MeshError(f"--size {size}: a mesh has 2 to {MAX_MESH_SIZE} brokers (20 connectors per broker)")
+    mode = deployment_mode or description.get("DeploymentMode") or "SINGLE_INSTANCE"
+    if mode not in MESH_MODES:
+        raise MeshError(f"deployment mode {mode} cannot join a network of brokers: use {' or '.join(MESH_MODES)}")
+    if str(description.get("AuthenticationStrategy") or "SIMPLE").upper() == "LDAP":
+        raise MeshError(
+            f"Broker {name} uses LDAP authentication: its service account password cannot be read back. "
+            "Create the mesh from the printed CloudFormation plan and fill in the LDAP settings there."
+        )
+    if not users:
+        raise MeshError(f"Broker {name} has no users: a network connector needs a user common to every member")
+    if not source_xml.strip():
+        raise MeshError(f"Broker {name} reports no current configuration to copy")
+    subnets = list(subnet_ids or description.get("SubnetIds") or [])
+    wanted = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
+    if len(subnets) < wanted:
+        raise MeshError(f"{mode} needs {wanted} subnets in different Availability Zones: pass --subnet-ids")
+    settings: dict[str, Any] = {
+        "DeploymentMode": mode,
+        "EngineType": "ACTIVEMQ",
+        "EngineVersion": description["EngineVersion"],
+        "HostInstanceType": description["HostInstanceType"],
+        "PubliclyAccessible": bool(description.get("PubliclyAccessible")),
+        "AutoMinorVersionUpgrade": bool(description.get("AutoMinorVersionUpgrade", True)),
+        "SubnetIds": subnets[:wanted],
+        "AuthenticationStrategy": description.get("AuthenticationStrategy") or "SIMPLE",
+    }
+    for key in ("SecurityGroups", "EncryptionOptions", "Logs", "MaintenanceWindowStartTime", "StorageType"):
+        if description.get(key):
+            settings[key] = description[key]
+    if isinstance(settings.get("Logs"), dict):  # DescribeBroker adds read-only log details
+        settings["Logs"] = {k: v for k, v in settings["Logs"].items() if k in ("General", "Audit")}
+    members = tuple(Member(i, member_name(name, i), mode) for i in range(1, size + 1))
+    taken = [m.name for m in members if m.name == name]
+    if taken:
+        raise MeshError(f"member name {taken[0]} equals the source's name")
+    plain_users = tuple(
+        {"Username": u["Username"], "Groups": list(u.get("Groups") or []), "ConsoleAccess": bool(u.get("ConsoleAccess"))}
+        for u in users
+    )
+    tags = {k: v for k, v in (description.get("Tags") or {}).items() if not k.startswith("mq-network-of-brokers:")}
+    current = (description.get("Configurations") or {}).get("Current") or {}
+    configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
+    network_user = plain_users[0]["Username"]
+    return MeshPlan(source_id, name, region, members, network_user, settings, plain_users, tags, source_xml, configuration)
+
+
+def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str) -> str:
+    """The source's configuration with its <networkConnectors> replaced by duplex links to `peer_uris`.
+
+    Each pair of members is linked once: member n declares connectors to members 1..n-1.
+    """
+    ET.register_namespace("", CORE_NAMESPACE)
+    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
+    root = ET.fromstring(source_xml, parser=parser)
+    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    for old in [child for child in root if child.tag == f"{namespace}networkConnectors"]:
+        root.remove(old)
+    if peer_uris:
+        block = ET.Element(f"{namespace}networkConnectors")
+        for number, uri in enumerate(peer_uris, start=1):
+            ET.SubElement(
+                block,
+                f"{namespace}networkConnector",
+                {"name": f"mesh-{number}", "uri": uri, "duplex": "true", "userName": network_user},
+            )
+        # ActiveMQ's schema wants the broker's child elements in alphabetical order.
+        names = [_local(child.tag) if isinstance(child.tag, str) else "" for child in root]
+        position = next((i for i, n in enumerate(names) if n and n > "networkConnectors"), len(names))
+        root.insert(position, block)
+    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def openwire_uri(hosts: list[str]) -> str:
+    """A connector URI for one peer: its instances behind failover: when it is active/standby."""
+    transports = ",".join(f"ssl://{host}:{OPENWIRE_PORT}" for host in hosts)
+    return f"static:(failover:({transports}))" if len(hosts) > 1 else f"static:({transports})"
+
+
+def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
+    count = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
+    suffix = ".amazonaws.com.cn" if region.startswith("cn-") else ".amazonaws.com"
+    return [f"{broker_id}-{n}.mq.{region}{suffix}" for n in range(1, count + 1)]
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+# --- reading the source -------------------------------------------------------------------------
+
+
+def read_source(mq: Any, broker_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """DescribeBroker, DescribeUser for each user, and the current configuration's XML."""
+    description = mq.describe_broker(BrokerId=broker_id)
+    users = [mq.describe_user(BrokerId=broker_id, Username=u["Username"]) for u in description.get("Users") or []]
+    current = (description.get("Configurations") or {}).get("Current") or {}
+    xml = ""
+    if current.get("Id") and str(description.get("EngineType", "")).upper() == "ACTIVEMQ":
+        data = mq.describe_configuration_revision(
+            ConfigurationId=current["Id"], ConfigurationRevision=str(current["Revision"])
+        )["Data"]
+        xml = data if data.lstrip().startswith("<") else base64.b64decode(data).decode("utf-8")
+    return description, users, xml
+
+
+# --- building it: the SSM Automation steps ------------------------------------------------------
+
+
+def passwords_from_secret(secrets: Any, secret_arn: str, usernames: list[str]) -> dict[str, str]:
+    """Each user's password from a JSON secret {"<username>": "<password>"}; never logged."""
+    try:
+        values = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+    except (KeyError, ValueError) as err:
+        raise MeshError(f'secret {secret_arn} must hold JSON such as {{"admin": "..."}}: {type(err).__name__}') from None
+    missing = [u for u in usernames if not isinstance(values.get(u), str) or not values[u]]
+    if missing:
+        raise MeshError(f"secret {secret_arn} has no password for user(s) {', '.join(missing)}")
+    return {u: values[u] for u in usernames}
+
+
+def find_members(mq: Any, plan: MeshPlan) -> dict[str, str]:
+    """The members that exist already: name -> broker ID. A name taken by another broker is refused."""
+    wanted = {m.name for m in plan.members}
+    found: dict[str, str] = {}
+    for page in mq.get_paginator("list_brokers").paginate(PaginationConfig={"PageSize": 100}):
+        for summary in page.get("BrokerSummaries") or []:
+            if summary.get("BrokerName") in wanted:
+                tags = mq.describe_broker(BrokerId=summary["BrokerId"]).get("Tags") or {}
+                if tags.get(SOURCE_TAG) != plan.source_id:
+                    raise MeshError(
+                        f"a broker named {summary['BrokerName']} exists and was not made for {plan.source_id} "
+                        f"(tag {SOURCE_TAG}): rename or remove it, or choose another --size"
+                    )
+                found[summary["BrokerName"]] = summary["BrokerId"]
+    return found
+
+
+def create_members(mq: Any, plan: MeshPlan, passwords: dict[str, str]) -> dict[str, str]:
+    """Create the members that are missing (each starts on the source's configuration)."""
+    existing = find_members(mq, plan)
+    for member in plan.members:
+        if member.name in existing:
+            continue
+        users = [{**user, "Password": passwords[user["Username"]]} for user in plan.users]
+        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)}
+        answer = mq.create_broker(
+            BrokerName=member.name,
+            Configuration=plan.source_configuration,
+            Users=users,
+            Tags=tags,
+            **plan.broker_settings,
+        )
+        existing[member.name] = answer["BrokerId"]
+    return existing
+
+
+def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> list[str]:
+    """Give each RUNNING member its mesh configuration; returns the members still to connect.
+
+    Member n gets duplex connectors to members 1..n-1 (member 1 is reached by the others).
+    A member's mesh configuration is made once (found again by name and tag), applied with
+    UpdateBroker, and the new, client-less broker is rebooted so that it takes effect.
+    """
+    pending = []
+    configurations = _mesh_configurations(mq, plan)
+    for member in plan.members:
+        broker = mq.describe_broker(BrokerId=member_ids[member.name])
+        if broker.get("BrokerState") != "RUNNING":
+            pending.append(member.name)
+            continue
+        peers = [
+            openwire_uri(instance_hosts(member_ids[peer.name], plan.region, peer.mode))
+            for peer in plan.members[: member.index - 1]
+        ]
+        if not peers:
+            continue
+        config_name = f"{member.name}-mesh"
+        if config_name not in configurations:
+            created = mq.create_configuration(
+                Name=config_name,
+                EngineType="ACTIVEMQ",
+                EngineVersion=plan.broker_settings["EngineVersion"],
+                Tags={SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)},
+            )
+            xml = mesh_xml(plan.source_xml, peers, plan.network_user)
+            mq.update_configuration(ConfigurationId=created["Id"], Data=base64.b64encode(xml.encode()).decode())
+            configurations[config_name] = created["Id"]
+        config_id = configurations[config_name]
+        if (broker.get("Configurations") or {}).get("Current", {}).get("Id") == config_id:
+            continue
+        latest = mq.describe_configuration(ConfigurationId=config_id)["LatestRevision"]["Revision"]
+        mq.update_broker(BrokerId=member_ids[member.name], Configuration={"Id": config_id, "Revision": latest})
+        mq.reboot_broker(BrokerId=member_ids[member.name])
+    return pending
+
+
+def _mesh_configurations(mq: Any, plan: MeshPlan) -> dict[str, str]:
+    names = {f"{m.name}-mesh" for m in plan.members}
+    found = {}
+    token = None
+    while True:
+        page = mq.list_configurations(MaxResults=100, **({"NextToken": token} if token else {}))
+        for configuration in page.get("Configurations") or []:
+            if configuration.get("Name") in names:
+                tags = configuration.get("Tags") or {}
+                if tags.get(SOURCE_TAG) not in (None, plan.source_id):
+                    raise MeshError(f"configuration {configuration['Name']} belongs to another source broker")
+                found[configuration["Name"]] = configuration["Id"]
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def _automation_plan(events: dict[str, Any], mq: Any) -> MeshPlan:
+    description, users, xml = read_source(mq, events["BrokerId"])
+    return plan_mesh(
+        description,
+        users,
+        xml,
+        region=mq.meta.region_name,
+        size=int(events.get("MeshSize") or 3),
+        deployment_mode=events.get("DeploymentMode") or None,
+    )
+
+
+def automation_build_mesh(events: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The SSM Automation step: create the missing members, connect those RUNNING, report the rest.
+
+    The document runs it again every few minutes until nothing is pending; each run does only
+    what is missing, so a failure halfway is mended by the next run.
+    """
+    import boto3
+
+    mq = boto3.client("mq")
+    plan = _automation_plan(events, mq)
+    secrets = boto3.client("secretsmanager")
+    passwords = passwords_from_secret(secrets, events["PasswordSecretArn"], [u["Username"] for u in plan.users])
+    members = create_members(mq, plan, passwords)
+    pending = connect_members(mq, plan, members)
+    return {
+        "Members": json.dumps(members, sort_keys=True),
+        "Pending": len(pending),
+        "Waiting": ", ".join(pending),
+        "Checklist": CHECKLIST,
+    }

@@ -62,7 +62,7 @@ class MeshError(ValueError):
 
 
 class Member(NamedTuple):
-    index: int
+    number: int
     name: str
     mode: str
 
@@ -150,14 +150,20 @@ def plan_mesh(
     if taken:
         raise MeshError(f"member name {taken[0]} equals the source's name")
     plain_users = tuple(
-        {"Username": u["Username"], "Groups": list(u.get("Groups") or []), "ConsoleAccess": bool(u.get("ConsoleAccess"))}
+        {
+            "Username": u["Username"],
+            "Groups": list(u.get("Groups") or []),
+            "ConsoleAccess": bool(u.get("ConsoleAccess")),
+        }
         for u in users
     )
     tags = {k: v for k, v in (description.get("Tags") or {}).items() if not k.startswith("mq-network-of-brokers:")}
     current = (description.get("Configurations") or {}).get("Current") or {}
     configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
     network_user = plain_users[0]["Username"]
-    return MeshPlan(source_id, name, region, members, network_user, settings, plain_users, tags, source_xml, configuration)
+    return MeshPlan(
+        source_id, name, region, members, network_user, settings, plain_users, tags, source_xml, configuration
+    )
 
 
 def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str) -> str:
@@ -227,7 +233,9 @@ def passwords_from_secret(secrets: Any, secret_arn: str, usernames: list[str]) -
     try:
         values = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
     except (KeyError, ValueError) as err:
-        raise MeshError(f'secret {secret_arn} must hold JSON such as {{"admin": "..."}}: {type(err).__name__}') from None
+        raise MeshError(
+            f'secret {secret_arn} must hold JSON such as {{"admin": "..."}}: {type(err).__name__}'
+        ) from None
     missing = [u for u in usernames if not isinstance(values.get(u), str) or not values[u]]
     if missing:
         raise MeshError(f"secret {secret_arn} has no password for user(s) {', '.join(missing)}")
@@ -258,7 +266,7 @@ def create_members(mq: Any, plan: MeshPlan, passwords: dict[str, str]) -> dict[s
         if member.name in existing:
             continue
         users = [{**user, "Password": passwords[user["Username"]]} for user in plan.users]
-        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)}
+        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
         answer = mq.create_broker(
             BrokerName=member.name,
             Configuration=plan.source_configuration,
@@ -286,7 +294,7 @@ def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> list
             continue
         peers = [
             openwire_uri(instance_hosts(member_ids[peer.name], plan.region, peer.mode))
-            for peer in plan.members[: member.index - 1]
+            for peer in plan.members[: member.number - 1]
         ]
         if not peers:
             continue
@@ -296,7 +304,7 @@ def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> list
                 Name=config_name,
                 EngineType="ACTIVEMQ",
                 EngineVersion=plan.broker_settings["EngineVersion"],
-                Tags={SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)},
+                Tags={SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)},
             )
             xml = mesh_xml(plan.source_xml, peers, plan.network_user)
             mq.update_configuration(ConfigurationId=created["Id"], Data=base64.b64encode(xml.encode()).decode())

@@ -22,9 +22,9 @@ from .mesh import (
     MEMBER_TAG,
     MESH_MODES,
     SOURCE_TAG,
+    Member,
     MeshError,
     MeshPlan,
-    Member,
     mesh_xml,
     plan_mesh,
     read_source,
@@ -48,7 +48,7 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
             }
     current = plan.broker_settings
     for member in plan.members:
-        logical = f"Member{member.index}"
+        logical = f"Member{member.number}"
         users = [
             {
                 "Username": user["Username"],
@@ -76,7 +76,11 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
             "Users": users,
             "Tags": [
                 {"Key": key, "Value": value}
-                for key, value in {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)}.items()
+                for key, value in {
+                    **plan.source_tags,
+                    SOURCE_TAG: plan.source_id,
+                    MEMBER_TAG: str(member.number),
+                }.items()
             ],
         }
         for key in ("SecurityGroups", "EncryptionOptions", "Logs", "MaintenanceWindowStartTime", "StorageType"):
@@ -84,9 +88,9 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
                 broker[key] = current[key]
         resources[logical] = {"Type": "AWS::AmazonMQ::Broker", "Properties": broker}
         outputs[f"{logical}Id"] = {"Description": member.name, "Value": {"Ref": logical}}
-        if member.index == 1:
+        if member.number == 1:
             continue  # member 1 declares no connector: the others' duplex connectors reach it
-        peers = [_PEER.format(peer.index) for peer in plan.members[: member.index - 1]]
+        peers = [_PEER.format(peer.number) for peer in plan.members[: member.number - 1]]
         xml = mesh_xml(plan.source_xml, peers, plan.network_user)
         resources[f"{logical}Mesh"] = {
             "Type": "AWS::AmazonMQ::Configuration",
@@ -94,9 +98,12 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
                 "Name": f"{member.name}-mesh",
                 "EngineType": "ACTIVEMQ",
                 "EngineVersion": current["EngineVersion"],
-                "Description": f"{member.name}: the source's configuration plus duplex links to members 1..{member.index - 1}",
+                "Description": f"{member.name}: the source's configuration, linked to members 1..{member.number - 1}",
                 "Data": {"Fn::Base64": {"Fn::Join": ["", _xml_parts(xml, plan.members)]}},
-                "Tags": [{"Key": SOURCE_TAG, "Value": plan.source_id}, {"Key": MEMBER_TAG, "Value": str(member.index)}],
+                "Tags": [
+                    {"Key": SOURCE_TAG, "Value": plan.source_id},
+                    {"Key": MEMBER_TAG, "Value": str(member.number)},
+                ],
             },
         }
         resources[f"{logical}MeshAssociation"] = {
@@ -131,7 +138,7 @@ def _xml_parts(xml: str, members: Sequence[Member]) -> list[Any]:
             parts.append(piece)
             continue
         member = members[int(peer.group(1)) - 1]
-        endpoints = {"Fn::Join": [",", {"Fn::GetAtt": [f"Member{member.index}", "OpenWireEndpoints"]}]}
+        endpoints = {"Fn::Join": [",", {"Fn::GetAtt": [f"Member{member.number}", "OpenWireEndpoints"]}]}
         wrap = ("static:(failover:(", "))") if member.mode == "ACTIVE_STANDBY_MULTI_AZ" else ("static:(", ")")
         parts += [wrap[0], endpoints, wrap[1]]
     return parts
@@ -151,7 +158,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
     if secret_arn:
         lines += [
             f"SECRET_ARN={q(secret_arn)}",
-            "# Users with their passwords, from the secret ({\"<username>\": \"<password>\"}); never echoed.",
+            '# Users with their passwords, from the secret ({"<username>": "<password>"}); never echoed.',
             "users_json() {",
             '  aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\',
             "    --query SecretString --output text | python3 -c 'import json, sys; s = json.load(sys.stdin); "
@@ -163,7 +170,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         lines += ["# Passwords are asked for once, never echoed nor written down."]
         for user in plan.users:
             variable = _password_parameter(user["Username"]).upper()
-            lines.append(f'read -rsp {q("Password for " + user["Username"] + ": ")} {variable}; echo')
+            lines.append(f"read -rsp {q('Password for ' + user['Username'] + ': ')} {variable}; echo")
             lines.append(f"export {variable}")
         mapping = {u["Username"]: _password_parameter(u["Username"]).upper() for u in plan.users}
         lines += [
@@ -181,7 +188,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         "# 1. Create the members (each starts on the source's configuration).",
     ]
     for member in plan.members:
-        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)}
+        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
         options = [
             f"--broker-name {q(member.name)}",
             f"--deployment-mode {member.mode}",
@@ -189,7 +196,9 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
             f"--engine-version {q(settings['EngineVersion'])}",
             f"--host-instance-type {q(settings['HostInstanceType'])}",
             "--publicly-accessible" if settings["PubliclyAccessible"] else "--no-publicly-accessible",
-            "--auto-minor-version-upgrade" if settings["AutoMinorVersionUpgrade"] else "--no-auto-minor-version-upgrade",
+            "--auto-minor-version-upgrade"
+            if settings["AutoMinorVersionUpgrade"]
+            else "--no-auto-minor-version-upgrade",
             f"--subnet-ids {' '.join(q(s) for s in settings['SubnetIds'])}",
             f"--authentication-strategy {q(settings['AuthenticationStrategy'])}",
             '--configuration "$SOURCE_CONFIG"',
@@ -208,35 +217,43 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         if settings.get("StorageType"):
             options.append(f"--storage-type {q(settings['StorageType'])}")
         body = " \\\n    ".join(options)
-        lines.append(f'B{member.index}=$(aws mq create-broker --region "$REGION" \\\n    {body} \\\n    --query BrokerId --output text)')
+        lines.append(
+            f'B{member.number}=$(aws mq create-broker --region "$REGION" \\\n    {body} \\\n'
+            "    --query BrokerId --output text)"
+        )
     lines += [
         "",
         "# 2. Wait until every member is RUNNING (creation takes about 15 to 30 minutes).",
-        f'for id in {" ".join(f"$B{m.index}" for m in plan.members)}; do',
-        '  until [ "$(aws mq describe-broker --region "$REGION" --broker-id "$id" --query BrokerState --output text)" = RUNNING ]; do',
+        f"for id in {' '.join(f'$B{m.number}' for m in plan.members)}; do",
+        '  until [ "$(aws mq describe-broker --region "$REGION" --broker-id "$id" \\',
+        '      --query BrokerState --output text)" = RUNNING ]; do',
         "    sleep 60",
         "  done",
         "done",
         "",
         "# 3. Give members 2..n their mesh configuration (duplex links to the members before them),",
         "#    and reboot them (they have no clients yet) so that it takes effect.",
-        f"SUFFIX=.mq.$REGION.amazonaws.com",
+        "SUFFIX=.mq.$REGION.amazonaws.com",
     ]
     for member in plan.members[1:]:
         peers = []
-        for peer in plan.members[: member.index - 1]:
-            hosts = [f"ssl://${{B{peer.index}}}-{n}$SUFFIX:61617" for n in range(1, 3 if peer.mode == "ACTIVE_STANDBY_MULTI_AZ" else 2)]
+        for peer in plan.members[: member.number - 1]:
+            hosts = [
+                f"ssl://${{B{peer.number}}}-{n}$SUFFIX:61617"
+                for n in range(1, 3 if peer.mode == "ACTIVE_STANDBY_MULTI_AZ" else 2)
+            ]
             peers.append(f"static:(failover:({','.join(hosts)}))" if len(hosts) > 1 else f"static:({hosts[0]})")
         xml = mesh_xml(plan.source_xml, peers, plan.network_user)
         lines += [
-            f'C{member.index}=$(aws mq create-configuration --region "$REGION" --name {q(member.name + "-mesh")} '
+            f'C{member.number}=$(aws mq create-configuration --region "$REGION" --name {q(member.name + "-mesh")} '
             f"--engine-type ACTIVEMQ --engine-version {q(settings['EngineVersion'])} "
-            f"--tags {q(json.dumps({SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.index)}))} --query Id --output text)",
-            f'R{member.index}=$(aws mq update-configuration --region "$REGION" --configuration-id "$C{member.index}" '
+            f"--tags {q(json.dumps({SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}))} "
+            "--query Id --output text)",
+            f'R{member.number}=$(aws mq update-configuration --region "$REGION" --configuration-id "$C{member.number}" '
             f'--data "$(base64 -w0 <<XML\n{_heredoc_safe(xml)}\nXML\n)" --query LatestRevision.Revision --output text)',
-            f'aws mq update-broker --region "$REGION" --broker-id "$B{member.index}" '
-            f'--configuration "Id=$C{member.index},Revision=$R{member.index}"',
-            f'aws mq reboot-broker --region "$REGION" --broker-id "$B{member.index}"',
+            f'aws mq update-broker --region "$REGION" --broker-id "$B{member.number}" '
+            f'--configuration "Id=$C{member.number},Revision=$R{member.number}"',
+            f'aws mq reboot-broker --region "$REGION" --broker-id "$B{member.number}"',
         ]
     lines += ["", *(f"# {line}" for line in _full_checklist().splitlines())]
     return "\n".join(lines) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
@@ -245,31 +244,8 @@ def test_other_resource_types_are_not_applicable(aws: None) -> None:
 
 def test_oversized_change_event_is_inflated_from_config_history(aws: None, session: Any, calls: Any) -> None:
     item = emulator.configuration_item("b-big", "big-broker", "SINGLE_INSTANCE")
-    history_item = {
-        "accountId": item["awsAccountId"],
-        "arn": item["ARN"],
-        "awsRegion": item["awsRegion"],
-        "configurationItemCaptureTime": item["configurationItemCaptureTime"],
-        "configurationItemStatus": "OK",
-        "configurationStateId": "1",
-        "resourceType": RESOURCE_TYPE,
-        "resourceId": "b-big",
-        "resourceName": "big-broker",
-        "tags": {},
-        "relationships": [],
-        "configuration": json.dumps(item["configuration"]),
-        "supplementaryConfiguration": {},
-    }
-
-    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        return AWSResponse("https://emulated.invalid/", 200, {}, None), {"configurationItems": [history_item]}
-
-    event_name = "before-call.config-service.GetResourceConfigHistory"
-    session.events.register(event_name, answer)
-    try:
+    with emulator.config_history(session, item):
         [evaluation] = run(emulator.oversized_event("b-big"))
-    finally:
-        session.events.unregister(event_name, answer)
     assert evaluation["ComplianceResourceId"] == "b-big"
     assert evaluation["ComplianceType"] == "NON_COMPLIANT"
     assert "'big-broker'" in evaluation["Annotation"]

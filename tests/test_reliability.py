@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -10,37 +9,13 @@ import pytest
 from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
 from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, failing_answers, http_answer
+from mq_network_tools.emulator import BrokerSeed, failing_answers
 
 THROTTLES = {
     "mq": (429, "TooManyRequestsException"),
     "config-service": (400, "ThrottlingException"),
     "sts": (400, "Throttling"),
 }
-
-
-def history_answer(session: Any, item: dict[str, Any]) -> Any:
-    """Answer GetResourceConfigHistory with `item` (moto's Config has no Amazon MQ inventory)."""
-    history_item = {
-        "accountId": item["awsAccountId"],
-        "arn": item["ARN"],
-        "awsRegion": item["awsRegion"],
-        "configurationItemCaptureTime": item["configurationItemCaptureTime"],
-        "configurationItemStatus": "OK",
-        "configurationStateId": "1",
-        "resourceType": item["resourceType"],
-        "resourceId": item["resourceId"],
-        "resourceName": item["resourceName"],
-        "tags": item["tags"],
-        "relationships": [],
-        "configuration": json.dumps(item["configuration"]),
-        "supplementaryConfiguration": {},
-    }
-
-    def answer(**_: Any) -> Any:
-        return http_answer(200, {"configurationItems": [history_item]})
-
-    return answer
 
 
 @pytest.mark.parametrize(
@@ -69,23 +44,17 @@ def test_five_consecutive_failures_on_any_call_are_ridden_out(
 ) -> None:
     ids = emulator.seed_brokers(mq, [BrokerSeed("solo-Broker-1", tags={"env": "prod"})])
     broker_id = ids["solo-Broker-1"]
-    history_event = "before-send.config-service.GetResourceConfigHistory"
     item = emulator.configuration_item(broker_id, "solo-Broker-1", tags={"env": "prod"})
-    answer = history_answer(session, item)
-    session.events.register(history_event, answer)
     service = operation.split(".", maxsplit=1)[0]
     errors = [THROTTLES[service] if failure == "throttling" else (503, "ServiceUnavailable")] * 5
     calls.calls.clear()
-    try:
-        with failing_answers(session, operation, errors) as used:
-            event = (
-                emulator.scheduled_event(parameters)
-                if trigger == "scheduled"
-                else emulator.oversized_event(broker_id, parameters)
-            )
-            result = run(event)
-    finally:
-        session.events.unregister(history_event, answer)
+    with emulator.config_history(session, item), failing_answers(session, operation, errors) as used:
+        event = (
+            emulator.scheduled_event(parameters)
+            if trigger == "scheduled"
+            else emulator.oversized_event(broker_id, parameters)
+        )
+        result = run(event)
     assert used == [5]
     assert isinstance(result, list), result
     assert by_id(result)[broker_id]["ComplianceType"] == "COMPLIANT"

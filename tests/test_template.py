@@ -16,7 +16,7 @@ from cfnlint.decode import cfn_yaml
 from helpers import RefusingConfig, run
 from mq_network.parameters import PARAMETER_SPECS
 from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, http_answer
+from mq_network_tools.emulator import BrokerSeed
 
 ROOT = Path(__file__).resolve().parent.parent
 RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
@@ -70,26 +70,20 @@ def recorded_actions() -> dict[str, set[str]]:
             )
             broker_id = ids["a-Broker-1"]
             item = emulator.configuration_item(broker_id, "a-Broker-1")
-            history = {**item, "accountId": item["awsAccountId"], "arn": item["ARN"]}
-            history["configuration"] = json.dumps(item["configuration"])
-
-            def answer(**_: Any) -> Any:
-                return http_answer(200, {"configurationItems": [history]})  # noqa: B023
-
-            session.events.register("before-send.config-service.GetResourceConfigHistory", answer)
-            try:
-                with emulator.ApiCalls(session) as calls, RefusingConfig(session, times=1):
-                    for parameters in (
-                        {**extra},
-                        {**extra, "ScopeTagKey": "env"},
-                        {**extra, "CheckMode": "connectors"},
-                        {**extra, "CheckMode": "both", "ScopeTagKey": "env"},
-                    ):
-                        assert isinstance(run(emulator.scheduled_event(parameters)), list)
-                        assert isinstance(run(emulator.oversized_event(broker_id, parameters)), list)
-                        assert isinstance(run(emulator.change_event(item, parameters)), list)
-            finally:
-                session.events.unregister("before-send.config-service.GetResourceConfigHistory", answer)
+            with (
+                emulator.config_history(session, item),
+                emulator.ApiCalls(session) as calls,
+                RefusingConfig(session, times=1),
+            ):
+                for parameters in (
+                    {**extra},
+                    {**extra, "ScopeTagKey": "env"},
+                    {**extra, "CheckMode": "connectors"},
+                    {**extra, "CheckMode": "both", "ScopeTagKey": "env"},
+                ):
+                    assert isinstance(run(emulator.scheduled_event(parameters)), list)
+                    assert isinstance(run(emulator.oversized_event(broker_id, parameters)), list)
+                    assert isinstance(run(emulator.change_event(item, parameters)), list)
             recorded[mode] = calls.iam_actions
     return recorded
 

@@ -299,6 +299,40 @@ class PriorResults:
         return body
 
 
+@contextmanager
+def config_history(session: Any, item: Mapping[str, Any]) -> Iterator[None]:
+    """AWS Config's history of one resource, for oversized change notifications.
+
+    moto's Config records no Amazon MQ broker, so GetResourceConfigHistory is answered here (at the
+    HTTP level, so parsing and retries run) with `item` (a configuration item, as in events).
+    """
+    recorded = {
+        "accountId": item["awsAccountId"],
+        "arn": item["ARN"],
+        "awsRegion": item["awsRegion"],
+        "configurationItemCaptureTime": item["configurationItemCaptureTime"],
+        "configurationItemStatus": item["configurationItemStatus"],
+        "configurationStateId": "1",
+        "resourceType": item["resourceType"],
+        "resourceId": item["resourceId"],
+        "resourceName": item["resourceName"],
+        "tags": item["tags"],
+        "relationships": [],
+        "configuration": json.dumps(item["configuration"]),
+        "supplementaryConfiguration": {},
+    }
+
+    def answer(**_: Any) -> AWSResponse:
+        return http_answer(200, {"configurationItems": [recorded]})
+
+    event = "before-send.config-service.GetResourceConfigHistory"
+    session.events.register(event, answer)
+    try:
+        yield
+    finally:
+        session.events.unregister(event, answer)
+
+
 class PagedListBrokers:
     """Makes moto's ListBrokers page as Amazon MQ does (moto returns every broker at once).
 

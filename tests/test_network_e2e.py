@@ -258,3 +258,11 @@ def test_rabbitmq_change_event_makes_no_mq_call_in_connectors_mode(aws: None, ca
     [evaluation] = run(emulator.change_event(item, CONNECTORS))
     assert evaluation["ComplianceType"] == "NOT_APPLICABLE"
     assert not [op for op in calls.calls if op.startswith("mq:")]
+
+
+def test_out_of_scope_change_event_reads_no_network(aws: None, calls: Any) -> None:
+    item = emulator.configuration_item("b-x", "x-Broker-1", tags={"env": "dev"})
+    params = {**CONNECTORS, "ScopeTagKey": "env", "ScopeTagValue": "prod"}
+    [evaluation] = run(emulator.change_event(item, params))
+    assert evaluation["ComplianceType"] == "NOT_APPLICABLE"
+    assert not [op for op in calls.calls if op.startswith("mq:")]

@@ -85,6 +85,11 @@ def decide(broker: BrokerFacts, params: RuleParameters, network: Membership | Un
     return _verdict(COMPLIANT, _compliant_text(name, mode, params, network))
 
 
+def needs_network(broker: BrokerFacts, params: RuleParameters) -> bool:
+    """Whether the verdict on `broker` depends on its network (so that it is worth reading)."""
+    return params.checks_connectors and broker.can_be_networked and _scope_miss(broker, params) is None
+
+
 def _compliant_text(name: str, mode: str | None, params: RuleParameters, network: object) -> str:
     named = f"is named as a network-of-brokers member (pattern {_quote(params.broker_name_pattern.pattern, 60)})"
     if not isinstance(network, Membership) or not params.checks_connectors:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import mq_api
-from .decision import Verdict, decide
+from .decision import Verdict, decide, needs_network
 from .facts import BrokerFacts, from_configuration_item, from_summary
 from .gather import gather_brokers, network_evidence
 from .parameters import RuleParameters
@@ -30,7 +30,7 @@ def evaluate_item(item: Mapping[str, Any], params: RuleParameters, mq_client: Ca
     broker list, then only as many configurations as it takes to settle the verdict.
     """
     broker = from_configuration_item(item)
-    if not (params.checks_connectors and broker.can_be_networked):
+    if not needs_network(broker, params):
         return decide(broker, params)
     client = mq_client()
     others = [

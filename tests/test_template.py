@@ -179,11 +179,8 @@ def test_template_parameters_equal_rdk_config() -> None:
     assert parameters["MaximumExecutionFrequency"]["Default"] == RDK_CONFIG["DefaultMaximumExecutionFrequency"]
     account_inputs = TEMPLATE["Resources"]["ConfigRule"]["Properties"]["InputParameters"]
     assert set(account_inputs) == {spec["Name"] for spec in RDK_CONFIG["Parameters"]}
-    organization_inputs = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
-        "InputParameters"
-    ]["Fn::Sub"][0]
-    for spec in RDK_CONFIG["Parameters"]:
-        assert f'"{spec["Name"]}":' in organization_inputs
+    defaults = {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]}
+    assert organization_inputs(defaults) == {k: v for k, v in defaults.items() if v}
 
 
 def test_triggers_and_resource_type_equal_rdk_config() -> None:
@@ -201,14 +198,45 @@ def test_runtime_is_the_python_the_tests_run_on() -> None:
     assert FUNCTION["Architectures"] == ["arm64"]
 
 
-def test_organization_inputs_escape_the_pattern_for_json() -> None:
-    pattern_join = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"][
-        "InputParameters"
-    ]["Fn::Sub"][1]["Pattern"]
-    separator, (split_on, _) = pattern_join["Fn::Join"][0], pattern_join["Fn::Join"][1]["Fn::Split"]
-    pattern = r"orders-Broker-\d+"
-    rendered = separator.join(pattern.split(split_on))
-    assert json.loads(f'{{"p": "{rendered}"}}')["p"] == pattern
+def organization_inputs(values: dict[str, str]) -> dict[str, str]:
+    """The organization rule's InputParameters JSON as CloudFormation would render it for `values`."""
+    conditions = {
+        "HasScopeTagKey": bool(values.get("ScopeTagKey")),
+        "HasScopeTagValue": bool(values.get("ScopeTagValue")),
+        "HasExecutionRoleName": bool(values.get("ExecutionRoleName")),
+    }
+    no_value = object()
+
+    def render(node: Any) -> Any:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, list):
+            return [item for item in (render(n) for n in node) if item is not no_value]
+        (function, argument), *_ = node.items()
+        if function == "Ref":
+            return no_value if argument == "AWS::NoValue" else values[argument]
+        if function == "Fn::If":
+            return render(argument[1] if conditions[argument[0]] else argument[2])
+        if function == "Fn::Sub":
+            return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], argument)
+        if function == "Fn::Split":
+            return render(argument[1]).split(argument[0])
+        if function == "Fn::Join":
+            return argument[0].join(render(argument[1]))
+        raise AssertionError(f"unexpected {function}")
+
+    metadata = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
+    return dict(json.loads(render(metadata["InputParameters"])))
+
+
+def test_organization_inputs_are_json_with_empty_ones_omitted() -> None:
+    values = {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]}
+    values |= {"BrokerNamePattern": r"orders-Broker-\d+", "ScopeTagKey": "env", "ExecutionRoleName": "mq-audit"}
+    rendered = organization_inputs(values)
+    assert rendered["BrokerNamePattern"] == r"orders-Broker-\d+"
+    assert rendered["ScopeTagKey"] == "env"
+    assert "ScopeTagValue" not in rendered
+    assert rendered == {k: v for k, v in values.items() if v}
 
 
 def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ class BrokerFacts(NamedTuple):
         return self.is_activemq and self.state not in IDLE_STATES
 
 
-def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> BrokerFacts:
+def from_summary(summary: Mapping[str, Any]) -> BrokerFacts:
     """Facts from one ListBrokers `BrokerSummaries` entry."""
     broker_id = summary.get("BrokerId")
     name = summary.get("BrokerName")
@@ -59,7 +59,6 @@ def from_summary(summary: Mapping[str, Any], tags: Mapping[str, str] | None = No
         engine_type=summary.get("EngineType"),
         state=summary.get("BrokerState"),
         arn=summary.get("BrokerArn"),
-        tags=tags,
     )
 
 

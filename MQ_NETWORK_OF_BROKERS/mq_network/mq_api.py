@@ -1,7 +1,8 @@
 """AWS access: every call the rule makes, the retry policy they share, and PutEvaluations' answers.
 
 All Amazon MQ APIs share one per-account throttling budget, so the rule makes as few calls as the
-parameters allow: ListBrokers in pages of 100, and ListTags only when a tag scope is set.
+parameters allow (gather.py decides which): ListBrokers in pages of 100, PutEvaluations in
+batches of 100, and the per-broker reads only when a parameter needs them.
 """
 
 from __future__ import annotations

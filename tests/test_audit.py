@@ -157,7 +157,7 @@ def test_a_failing_region_is_reported_and_the_rest_goes_on(aws: None, monkeypatc
     assert status == 0  # what could be read is compliant; a failure alone does not make it 2
     assert {row["region"] for row in json.loads(out)} == {"us-east-1", "ap-south-1"}
     assert "error: account 123456789012 region eu-west-1: AccessDeniedException" in err
-    assert "2 brokers: 2 compliant, 0 non-compliant, 0 not applicable, 1 errors; 3 regions" in err
+    assert "2 brokers: 2 compliant, 0 non-compliant, 0 not applicable, 1 error; 3 regions" in err
 
 
 def test_nothing_readable_is_exit_two(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:

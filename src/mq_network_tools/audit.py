@@ -114,15 +114,15 @@ def run_audit(
     accounts = _accounts(args)
     targets, failures = _targets(accounts, args.regions, endpoint, session_factory)
     progress = _Progress(stderr, len(targets)) if stderr.isatty() else None
-    rows, more_failures = audit_targets(targets, params, endpoint, session_factory, progress)
-    failures += more_failures
+    rows, target_failures = audit_targets(targets, params, endpoint, session_factory, progress)
+    failures += target_failures
     elapsed = time.monotonic() - started
     write_results(rows, args.output, stdout, colour=stdout.isatty())
     for failure in failures:
         stderr.write(f"error: account {failure.account} region {failure.region}: {failure.reason}\n")
     summary = _summary(rows, failures, {(t.account, t.region) for t in targets}, elapsed)
     (stdout if args.output == "table" else stderr).write(summary + "\n")
-    if failures and not rows and len(failures) >= len(targets):
+    if len(target_failures) == len(targets):  # nothing could be read
         return 2
     return 1 if any(row.verdict == "NON_COMPLIANT" for row in rows) else 0
 
@@ -172,7 +172,7 @@ def audit_targets(
             target = futures[future]
             try:
                 rows.extend(future.result())
-            except (ClientError, BotoCoreError) as err:
+            except (ClientError, BotoCoreError, ValueError) as err:  # ValueError: a malformed answer
                 failures.append(Failure(target.account, target.region, _reason(err)))
             if progress:
                 progress.done(target)
@@ -212,7 +212,7 @@ def _summary(rows: Sequence[Row], failures: Sequence[Failure], targets: set[tupl
     accounts = len({account for account, _ in targets})
     return (
         f"{len(rows)} brokers: {count['COMPLIANT']} compliant, {count['NON_COMPLIANT']} non-compliant, "
-        f"{count['NOT_APPLICABLE']} not applicable, {len(failures)} errors; "
+        f"{count['NOT_APPLICABLE']} not applicable, {_count(len(failures), 'error')}; "
         f"{_count(regions, 'region')}, {_count(accounts, 'account')}, {elapsed:.1f} s"
     )
 

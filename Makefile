@@ -5,6 +5,8 @@ SHELL := /bin/bash
 # The Lambda runtime is python3.12 (rdk_config.json); tests run on the same minor version.
 PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.12.*/bin/python python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
+PYTHON311 ?= $(shell for p in $(HOME)/.pyenv/versions/3.11.*/bin/python python3.11; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null && { command -v "$$p"; break; }; done)
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 RULE := MQ_NETWORK_OF_BROKERS
 VENV := .venv
@@ -51,6 +53,11 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
+	@# The rule's code must also load on Python 3.11 (older runtimes, SSM's executeScript for mesh.py).
+	@if [ -n "$(PYTHON311)" ]; then "$(PYTHON311)" -c 'import pathlib; \
+		[compile(p.read_text(), str(p), "exec") for d in ("MQ_NETWORK_OF_BROKERS", "src") for p in pathlib.Path(d).rglob("*.py")]' \
+		&& echo "compiles on Python 3.11"; \
+	else echo "Python 3.11 not found: 3.11 compile check skipped"; fi
 
 template-checks: $(VENV)/.dev $(CHECKOV_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml member-role.yaml

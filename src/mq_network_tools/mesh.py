@@ -192,16 +192,35 @@ def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str) -> str:
     return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="unicode")
 
 
+def uri_wrapping(active_standby: bool) -> tuple[str, str]:
+    """What surrounds a peer's comma-separated transports: failover: when it has two instances."""
+    return ("static:(failover:(", "))") if active_standby else ("static:(", ")")
+
+
 def openwire_uri(hosts: list[str]) -> str:
-    """A connector URI for one peer: its instances behind failover: when it is active/standby."""
-    transports = ",".join(f"ssl://{host}:{OPENWIRE_PORT}" for host in hosts)
-    return f"static:(failover:({transports}))" if len(hosts) > 1 else f"static:({transports})"
+    """A connector URI for one peer from its instances' hosts."""
+    prefix, suffix = uri_wrapping(len(hosts) > 1)
+    return prefix + ",".join(f"ssl://{host}:{OPENWIRE_PORT}" for host in hosts) + suffix
+
+
+def instance_labels(broker_id: str, mode: str) -> list[str]:
+    """The first DNS label of each instance's endpoint: `<broker-id>-1` (and `-2` when active/standby)."""
+    count = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
+    return [f"{broker_id}-{n}" for n in range(1, count + 1)]
 
 
 def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
-    count = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
     suffix = ".amazonaws.com.cn" if region.startswith("cn-") else ".amazonaws.com"
-    return [f"{broker_id}-{n}.mq.{region}{suffix}" for n in range(1, count + 1)]
+    return [f"{label}.mq.{region}{suffix}" for label in instance_labels(broker_id, mode)]
+
+
+def member_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
+    """A member broker's tags: the source's, plus the two that let a later run recognise it."""
+    return {**plan.source_tags, **configuration_tags(plan, member)}
+
+
+def configuration_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
+    return {SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
 
 
 def _local(tag: str) -> str:
@@ -266,12 +285,11 @@ def create_members(mq: Any, plan: MeshPlan, passwords: dict[str, str]) -> dict[s
         if member.name in existing:
             continue
         users = [{**user, "Password": passwords[user["Username"]]} for user in plan.users]
-        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
         answer = mq.create_broker(
             BrokerName=member.name,
             Configuration=plan.source_configuration,
             Users=users,
-            Tags=tags,
+            Tags=member_tags(plan, member),
             **plan.broker_settings,
         )
         existing[member.name] = answer["BrokerId"]
@@ -304,7 +322,7 @@ def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> list
                 Name=config_name,
                 EngineType="ACTIVEMQ",
                 EngineVersion=plan.broker_settings["EngineVersion"],
-                Tags={SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)},
+                Tags=configuration_tags(plan, member),
             )
             xml = mesh_xml(plan.source_xml, peers, plan.network_user)
             mq.update_configuration(ConfigurationId=created["Id"], Data=base64.b64encode(xml.encode()).decode())

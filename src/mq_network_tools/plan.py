@@ -19,15 +19,18 @@ from typing import Any, TextIO
 
 from .mesh import (
     CHECKLIST,
-    MEMBER_TAG,
     MESH_MODES,
-    SOURCE_TAG,
     Member,
     MeshError,
     MeshPlan,
+    configuration_tags,
+    instance_labels,
+    member_tags,
     mesh_xml,
+    openwire_uri,
     plan_mesh,
     read_source,
+    uri_wrapping,
 )
 
 _PEER = "@@PEER{}@@"
@@ -62,30 +65,14 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
             }
             for user in plan.users
         ]
+        # The settings are CreateBroker's arguments, which AWS::AmazonMQ::Broker names alike.
         broker: dict[str, Any] = {
+            **current,
             "BrokerName": member.name,
-            "DeploymentMode": member.mode,
-            "EngineType": "ACTIVEMQ",
-            "EngineVersion": current["EngineVersion"],
-            "HostInstanceType": current["HostInstanceType"],
-            "PubliclyAccessible": current["PubliclyAccessible"],
-            "AutoMinorVersionUpgrade": current["AutoMinorVersionUpgrade"],
-            "SubnetIds": current["SubnetIds"],
-            "AuthenticationStrategy": current["AuthenticationStrategy"],
             "Configuration": plan.source_configuration,
             "Users": users,
-            "Tags": [
-                {"Key": key, "Value": value}
-                for key, value in {
-                    **plan.source_tags,
-                    SOURCE_TAG: plan.source_id,
-                    MEMBER_TAG: str(member.number),
-                }.items()
-            ],
+            "Tags": _cfn_tags(member_tags(plan, member)),
         }
-        for key in ("SecurityGroups", "EncryptionOptions", "Logs", "MaintenanceWindowStartTime", "StorageType"):
-            if key in current:
-                broker[key] = current[key]
         resources[logical] = {"Type": "AWS::AmazonMQ::Broker", "Properties": broker}
         outputs[f"{logical}Id"] = {"Description": member.name, "Value": {"Ref": logical}}
         if member.number == 1:
@@ -100,10 +87,7 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
                 "EngineVersion": current["EngineVersion"],
                 "Description": f"{member.name}: the source's configuration, linked to members 1..{member.number - 1}",
                 "Data": {"Fn::Base64": {"Fn::Join": ["", _xml_parts(xml, plan.members)]}},
-                "Tags": [
-                    {"Key": SOURCE_TAG, "Value": plan.source_id},
-                    {"Key": MEMBER_TAG, "Value": str(member.number)},
-                ],
+                "Tags": _cfn_tags(configuration_tags(plan, member)),
             },
         }
         resources[f"{logical}MeshAssociation"] = {
@@ -139,8 +123,8 @@ def _xml_parts(xml: str, members: Sequence[Member]) -> list[Any]:
             continue
         member = members[int(peer.group(1)) - 1]
         endpoints = {"Fn::Join": [",", {"Fn::GetAtt": [f"Member{member.number}", "OpenWireEndpoints"]}]}
-        wrap = ("static:(failover:(", "))") if member.mode == "ACTIVE_STANDBY_MULTI_AZ" else ("static:(", ")")
-        parts += [wrap[0], endpoints, wrap[1]]
+        prefix, suffix = uri_wrapping(member.mode == "ACTIVE_STANDBY_MULTI_AZ")
+        parts += [prefix, endpoints, suffix]
     return parts
 
 
@@ -188,7 +172,6 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         "# 1. Create the members (each starts on the source's configuration).",
     ]
     for member in plan.members:
-        tags = {**plan.source_tags, SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
         options = [
             f"--broker-name {q(member.name)}",
             f"--deployment-mode {member.mode}",
@@ -203,7 +186,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
             f"--authentication-strategy {q(settings['AuthenticationStrategy'])}",
             '--configuration "$SOURCE_CONFIG"',
             '--users "$(users_json)"',
-            f"--tags {q(json.dumps(tags))}",
+            f"--tags {q(json.dumps(member_tags(plan, member)))}",
         ]
         if settings.get("SecurityGroups"):
             options.append(f"--security-groups {' '.join(q(g) for g in settings['SecurityGroups'])}")
@@ -236,18 +219,15 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         "SUFFIX=.mq.$REGION.amazonaws.com",
     ]
     for member in plan.members[1:]:
-        peers = []
-        for peer in plan.members[: member.number - 1]:
-            hosts = [
-                f"ssl://${{B{peer.number}}}-{n}$SUFFIX:61617"
-                for n in range(1, 3 if peer.mode == "ACTIVE_STANDBY_MULTI_AZ" else 2)
-            ]
-            peers.append(f"static:(failover:({','.join(hosts)}))" if len(hosts) > 1 else f"static:({hosts[0]})")
+        peers = [
+            openwire_uri([f"{label}$SUFFIX" for label in instance_labels(f"${{B{peer.number}}}", peer.mode)])
+            for peer in plan.members[: member.number - 1]
+        ]
         xml = mesh_xml(plan.source_xml, peers, plan.network_user)
         lines += [
             f'C{member.number}=$(aws mq create-configuration --region "$REGION" --name {q(member.name + "-mesh")} '
             f"--engine-type ACTIVEMQ --engine-version {q(settings['EngineVersion'])} "
-            f"--tags {q(json.dumps({SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}))} "
+            f"--tags {q(json.dumps(configuration_tags(plan, member)))} "
             "--query Id --output text)",
             f'R{member.number}=$(aws mq update-configuration --region "$REGION" --configuration-id "$C{member.number}" '
             f'--data "$(base64 -w0 <<XML\n{_heredoc_safe(xml)}\nXML\n)" --query LatestRevision.Revision --output text)',
@@ -257,6 +237,10 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         ]
     lines += ["", *(f"# {line}" for line in _full_checklist().splitlines())]
     return "\n".join(lines) + "\n"
+
+
+def _cfn_tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 def _heredoc_safe(xml: str) -> str:

@@ -1,33 +1,52 @@
 """AWS Config rule MQ_NETWORK_OF_BROKERS: the Lambda entry point and its rdklib plumbing.
 
 The verdict itself lives in mq_network.decision, the AWS calls in mq_network.mq_api; this file
-only connects them to AWS Config through rdklib, and closes the gaps rdklib leaves: malformed
-events, retries, and evaluations that PutEvaluations refuses.
+connects them to AWS Config. It keeps rdklib's ConfigRule, Evaluation and error response, but
+drives the run itself instead of through rdklib's Evaluator, which turns any ClientError or
+ValueError into a returned error dict: Lambda then records success, retries nothing, and the
+region gets no evaluation. Here the rule for failure is:
+
+- a problem confined to one broker -> that broker is NON_COMPLIANT, "could not be verified: ..."
+  (gather.py), and every other broker is still judged and sent;
+- a problem that stops the run (a malformed event, ListBrokers or PutEvaluations failing after
+  retries, evaluations refused twice, any unexpected exception) -> the invocation raises, so
+  Lambda retries it and the dead-letter queue keeps it;
+- invalid rule parameters -> rdklib's error response, nothing sent (AWS Config shows the message).
+
+Every invocation writes one run record (mq_network.record), success or failure.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, Evaluator
+from rdklib import ComplianceType, ConfigRule, Evaluation
 from rdklib.errors import InvalidParametersError
-from rdklib.util.service import build_parameters_value_error_response
 
-from mq_network import mq_api
 from mq_network.evaluate import evaluate_item, evaluate_region
-from mq_network.events import check_event, rule_parameters
+from mq_network.events import CHANGE, OVERSIZED, SCHEDULED, InvalidEventError, check_configuration_item, check_event
+from mq_network.events import rule_parameters as event_parameters
 from mq_network.facts import RESOURCE_TYPE
+from mq_network.mq_api import AwsAccess, EvaluationsNotRecordedError
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.record import RunRecord
+
+__all__ = ["MQ_NETWORK_OF_BROKERS", "EvaluationsNotRecordedError", "InvalidEventError", "lambda_handler"]
 
 _GONE_STATUSES = ("ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded")
-
-
-class EvaluationsNotRecordedError(RuntimeError):
-    """AWS Config refused some evaluations twice; the invocation fails so that Lambda retries it."""
+_ROLE_ARN_PREFIX = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role$"
 
 
 class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - rdk names the class after the rule
+    """The rule in rdklib's shape; `client_factory` is anything with `build_client(service)`."""
+
+    def __init__(self, record: RunRecord | None = None) -> None:
+        super().__init__()
+        self.record = record or RunRecord()
+
     def evaluate_parameters(self, rule_parameters: dict[str, Any]) -> RuleParameters:
         try:
             return parse_parameters(rule_parameters)
@@ -35,75 +54,160 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
             raise InvalidParametersError(str(err)) from err
 
     def evaluate_periodic(
-        self, event: dict[str, Any], client_factory: ClientFactory, valid_rule_parameters: RuleParameters
+        self, event: dict[str, Any], client_factory: Any, valid_rule_parameters: RuleParameters
     ) -> list[Evaluation]:
-        mq_client = client_factory.build_client("mq")
-        return [
-            Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation)
-            for broker, verdict in evaluate_region(mq_client, valid_rule_parameters)
-        ]
+        evaluations = []
+        for broker, verdict in evaluate_region(client_factory.build_client("mq"), valid_rule_parameters):
+            self.record.judged(broker.broker_id, verdict.compliance, verdict.unverified)
+            evaluations.append(Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation))
+        return evaluations
 
     def evaluate_change(
         self,
         event: dict[str, Any],
-        client_factory: ClientFactory,
+        client_factory: Any,
         configuration_item: dict[str, Any],
         valid_rule_parameters: RuleParameters,
     ) -> list[Evaluation]:
-        # rdklib fills resource ID and type from the item itself.
+        # The resource ID and type are filled from the item itself.
         status = configuration_item.get("configurationItemStatus")
+        broker_id = configuration_item["resourceId"]
         if status in _GONE_STATUSES or event.get("eventLeftScope"):
-            label = configuration_item.get("resourceName") or configuration_item.get("resourceId")
+            label = configuration_item.get("resourceName") or broker_id
             reason = status if status in _GONE_STATUSES else "left the rule's scope"
+            self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
             return [
-                Evaluation(
-                    ComplianceType.NOT_APPLICABLE,
-                    annotation=f"Broker '{label}' is no longer evaluated ({reason}).",
-                )
+                Evaluation(ComplianceType.NOT_APPLICABLE, annotation=f"Broker '{label}' is no longer evaluated ({reason}).")
             ]
+        if configuration_item.get("resourceType") != RESOURCE_TYPE:
+            self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
+            return [Evaluation(ComplianceType.NOT_APPLICABLE, annotation="This rule evaluates Amazon MQ brokers only.")]
         verdict = evaluate_item(configuration_item, valid_rule_parameters, lambda: client_factory.build_client("mq"))
+        self.record.judged(broker_id, verdict.compliance, verdict.unverified)
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
-
-    def get_assume_role_mode(self, event: dict[str, Any]) -> bool:
-        """Assume a role only when asked to (rdklib's own default is to always assume one)."""
-        try:
-            return parse_parameters(rule_parameters(event)).assume_role
-        except ParameterError:
-            return False  # evaluate_parameters reports the error before any client is built
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    """Entry point for AWS Config; returns the evaluations sent, or rdklib's error response."""
-    check_event(event)
-    raw_parameters = rule_parameters(event)
-    # rdklib re-reads ruleParameters with json.loads, which fails on the empty string.
-    event = {**event, "ruleParameters": json.dumps(raw_parameters)}
+    """Entry point for AWS Config; returns the evaluations sent, or rdklib's parameter error response."""
+    record = RunRecord(rule_name=_rule_name(event))
     try:
-        parse_parameters(raw_parameters)
-    except ParameterError as err:
-        # Before rdklib runs: an oversized event would otherwise make a call with bad parameters.
-        return build_parameters_value_error_response(InvalidParametersError(str(err)))
-    mq_api.rule_session()
-    mq_api.take_failed_evaluations()
-    rule = MQ_NETWORK_OF_BROKERS()
-    result = Evaluator(rule, [RESOURCE_TYPE], is_applicable_status=True).handle(event, context)
-    refused = mq_api.take_failed_evaluations()
-    if refused:
-        _resend(event, rule, refused)
-    return result
+        return _run(event, record)
+    except BaseException as err:
+        record.fail(err)
+        raise
 
 
-def _resend(event: dict[str, Any], rule: MQ_NETWORK_OF_BROKERS, refused: list[dict[str, Any]]) -> None:
-    factory = ClientFactory(
-        role_arn=rule.get_execution_role_arn(event),
-        region=rule.get_assume_role_region(event),
-        assume_role_mode=rule.get_assume_role_mode(event),
+def _run(event: dict[str, Any], record: RunRecord) -> Any:
+    invoking = check_event(event)
+    record.trigger = invoking["messageType"]
+    rule = MQ_NETWORK_OF_BROKERS(record)
+    try:
+        params = rule.evaluate_parameters(event_parameters(event))
+    except InvalidParametersError as err:
+        record.notes.append(f"invalid rule parameters, nothing evaluated or sent: {err}")
+        record.finish()
+        return _parameter_error_response(err)
+    record.check_mode = params.check_mode
+    aws = AwsAccess(region=_region(event), role_arn=_role_arn(event, params))
+    record.api_calls = aws.api_calls
+    if invoking["messageType"] == SCHEDULED:
+        evaluations = _periodic(event, rule, aws, params)
+    else:
+        item = invoking["configurationItem"] if invoking["messageType"] == CHANGE else _inflate(aws, invoking)
+        evaluations = []
+        for evaluation in rule.evaluate_change(event, aws, item, params):
+            evaluation.import_fields_from_configuration_item(item)
+            evaluations.append(evaluation.get_json())
+    aws.send_evaluations(evaluations, event["resultToken"])
+    record.sent, record.resent, record.refused = len(evaluations), aws.resent, aws.refused
+    record.finish()
+    return evaluations
+
+
+def _periodic(event: dict[str, Any], rule: MQ_NETWORK_OF_BROKERS, aws: AwsAccess, params: RuleParameters) -> list[Any]:
+    """This run's verdicts, plus NOT_APPLICABLE for earlier results on brokers no longer listed."""
+    latest = []
+    for evaluation in rule.evaluate_periodic(event, aws, params):
+        evaluation.import_fields_from_periodic_event(event)
+        latest.append(evaluation.get_json())
+    judged = {e["ComplianceResourceId"] for e in latest}
+    retired = []
+    for resource_id, resource_type in aws.earlier_results(event["configRuleName"]):
+        if resource_id not in judged:
+            gone = Evaluation(ComplianceType.NOT_APPLICABLE, resource_id, resource_type, "The broker no longer exists.")
+            gone.import_fields_from_periodic_event(event)
+            retired.append(gone.get_json())
+            judged.add(resource_id)
+    if retired:
+        rule.record.notes.append(f"{len(retired)} earlier result(s) retired as NOT_APPLICABLE (broker gone)")
+    return retired + latest
+
+
+def _inflate(aws: AwsAccess, invoking: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration item an oversized notification only summarises (GetResourceConfigHistory)."""
+    from rdklib.util.service import convert_into_notification_config_item
+
+    summary = invoking["configurationItemSummary"]
+    answer = aws.build_client("config").get_resource_config_history(
+        resourceType=summary["resourceType"], resourceId=summary["resourceId"], limit=1
     )
-    token = event["resultToken"]
-    still = mq_api.put_evaluations(factory.build_client("config"), refused, token, test_mode=token == "TESTMODE")
-    if still:
-        names = ", ".join(str(item.get("ComplianceResourceId")) for item in still)
-        raise EvaluationsNotRecordedError(
-            f"AWS Config refused {len(still)} evaluation(s) twice, for broker(s) {names}; "
-            "the invocation fails so that Lambda retries it."
+    items = answer.get("configurationItems") or []
+    if not items:
+        raise LookupError(
+            f"AWS Config returned no configuration item for {summary['resourceType']} {summary['resourceId']}; "
+            "the invocation fails so that Lambda retries it"
         )
+    try:
+        item: dict[str, Any] = convert_into_notification_config_item(items[0])
+    except (TypeError, ValueError) as err:
+        raise LookupError(
+            f"AWS Config's configuration item for {summary['resourceId']} is not readable ({err}); "
+            "the invocation fails so that Lambda retries it"
+        ) from None
+    captured = item.get("configurationItemCaptureTime")
+    if hasattr(captured, "isoformat"):  # botocore parses the timestamp; events carry text
+        item["configurationItemCaptureTime"] = captured.isoformat()
+    try:
+        check_configuration_item(item, "configurationItem")
+    except InvalidEventError as err:
+        raise LookupError(
+            f"GetResourceConfigHistory answered with an item the rule cannot read for {summary['resourceId']} "
+            f"({str(err).split(': ', 1)[-1].split('. This function')[0]}); the invocation fails so that Lambda retries it"
+        ) from None
+    return item
+
+
+def _role_arn(event: Mapping[str, Any], params: RuleParameters) -> str | None:
+    """The role to assume in the evaluated account, built from the name exactly as validated."""
+    if not params.assume_role:
+        return None
+    execution_role = str(event["executionRoleArn"])
+    if params.execution_role_name is None:
+        return execution_role
+    prefix = execution_role.split("/", 1)[0]
+    if not re.match(_ROLE_ARN_PREFIX, prefix):
+        raise InvalidEventError(f"executionRoleArn {execution_role[:120]!r} is not an IAM role ARN")
+    return f"{prefix}/{params.execution_role_name}"
+
+
+def _region(event: Mapping[str, Any]) -> str | None:
+    region = os.environ.get("AWS_REGION")
+    if region:
+        return region
+    parts = str(event.get("configRuleArn") or "").split(":")
+    return parts[3] if len(parts) > 4 and parts[3] else None
+
+
+def _rule_name(event: object) -> str | None:
+    name = event.get("configRuleName") if isinstance(event, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+def _parameter_error_response(err: InvalidParametersError) -> dict[str, Any]:
+    """rdklib's response to invalid parameters (build_parameters_value_error_response), without its print."""
+    return {
+        "internalErrorMessage": "Parameter value is invalid",
+        "internalErrorDetails": "A ValueError was raised during the validation of the Parameter value",
+        "customerErrorMessage": str(err),
+        "customerErrorCode": "InvalidParameterValueException",
+    }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
+from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, DecisionError, decide
 from mq_network.facts import BrokerFacts
-from mq_network.network import Membership, Unverifiable
+from mq_network.facts import Unreadable
+from mq_network.network import Membership
 from mq_network.parameters import parse_parameters
 
 DEFAULTS = parse_parameters({})
@@ -145,8 +146,10 @@ def test_scope_by_tag_key_and_value() -> None:
 
 
 def test_scope_without_tags_read_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="tags were not read"):
-        decide(broker(tags=None), parse_parameters({"ScopeTagKey": "env"}))
+    """Not a ValueError: rdklib's Evaluator swallowed those; this one must fail the invocation."""
+    with pytest.raises(DecisionError, match="tags were not read"):
+        decide(broker(), parse_parameters({"ScopeTagKey": "env"}))
+    assert not issubclass(DecisionError, ValueError)
 
 
 def test_annotations_never_exceed_the_limit() -> None:
@@ -248,7 +251,7 @@ def test_malformed_connector_is_named() -> None:
 
 
 def test_unverifiable_network_fails_closed_and_says_why() -> None:
-    verdict = decide(broker("a"), CONNECTORS, Unverifiable("access denied reading configuration c-1 revision 2"))
+    verdict = decide(broker("a"), CONNECTORS, Unreadable("access denied reading configuration c-1 revision 2"))
     assert verdict.compliance == NON_COMPLIANT
     assert "could not be verified: access denied reading configuration c-1 revision 2" in verdict.annotation
 
@@ -271,7 +274,7 @@ def test_mode_is_checked_in_every_check_mode() -> None:
 
 
 def test_connectors_mode_needs_evidence_for_activemq_only() -> None:
-    with pytest.raises(ValueError, match="needs its network evidence"):
+    with pytest.raises(DecisionError, match="needs its network evidence"):
         decide(broker("a"), CONNECTORS)
     assert decide(broker("r", engine_type="RABBITMQ"), CONNECTORS).compliance == NOT_APPLICABLE
 

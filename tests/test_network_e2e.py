@@ -154,7 +154,7 @@ def test_unreadable_configuration_is_non_compliant_and_the_run_goes_on(mq: Any, 
     result = run(emulator.scheduled_event(CONNECTORS))
     assert verdicts(result, ids) == {"broken": "NON_COMPLIANT", "good-1": "COMPLIANT", "good-2": "COMPLIANT"}
     text = annotation(result, ids["broken"])
-    assert "its network could not be verified" in text
+    assert "could not be verified: configuration" in text
     assert reason in text
     assert f"configuration {config_id} revision {revision}" in text
 
@@ -175,10 +175,10 @@ def test_malformed_connector_uri_is_non_compliant_and_named(mq: Any, prior: Any)
             "mq.DescribeConfigurationRevision",
             403,
             "AccessDeniedException",
-            "access denied reading configuration",
+            "could not be verified: reading configuration",
         ),
         ("mq.DescribeConfigurationRevision", 404, "NotFoundException", "was not found"),
-        ("mq.DescribeBroker", 403, "AccessDeniedException", "access denied to DescribeBroker"),
+        ("mq.DescribeBroker", 403, "AccessDeniedException", "could not be verified: DescribeBroker failed (AccessDenied"),
     ],
 )
 def test_configuration_that_cannot_be_read(

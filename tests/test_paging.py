@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from helpers import by_id, run
 from mq_network import gather, mq_api
-from mq_network.facts import BrokerFactsError
+from mq_network.facts import BrokerFactsError, Unreadable
 from mq_network.parameters import parse_parameters
 from mq_network_tools import emulator
 
@@ -79,20 +79,32 @@ def test_tags_are_read_only_with_a_scope_and_a_vanished_broker_is_skipped(stubbe
     assert [(b.name, b.tags) for b in brokers] == [("m-Broker-1", {"env": "prod"})]
 
 
-def test_tag_read_denied_is_not_swallowed(stubbed: Any) -> None:
+def test_tag_read_denied_makes_that_broker_unreadable_not_the_run(stubbed: Any) -> None:
     client, stubber = stubbed
-    stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1)]})
+    stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)]})
     stubber.add_client_error("list_tags", "AccessDeniedException", http_status_code=403)
-    with pytest.raises(Exception, match="AccessDenied"):
-        gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+    stubber.add_response("list_tags", {"Tags": {"env": "prod"}})
+    denied, tagged = gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+    assert denied.tags == Unreadable("ListTags failed (AccessDeniedException)")
+    assert tagged.tags == {"env": "prod"}
 
 
-def test_a_summary_without_an_id_is_a_clear_error(stubbed: Any) -> None:
+def test_a_summary_without_an_id_takes_it_from_the_arn(stubbed: Any) -> None:
     client, stubber = stubbed
     broken = summary(1)
-    del broken["BrokerId"]
+    expected = broken.pop("BrokerId")
     stubber.add_response("list_brokers", {"BrokerSummaries": [broken]})
-    with pytest.raises(BrokerFactsError, match="without BrokerId"):
+    [found] = gather.gather_brokers(client, parse_parameters({}))
+    assert found.broker_id == expected
+
+
+def test_a_summary_without_id_or_arn_stops_the_run(stubbed: Any) -> None:
+    """Leaving it out would let the stale clean-up retire its earlier result unseen."""
+    client, stubber = stubbed
+    broken = summary(1)
+    del broken["BrokerId"], broken["BrokerArn"]
+    stubber.add_response("list_brokers", {"BrokerSummaries": [broken]})
+    with pytest.raises(BrokerFactsError, match="without BrokerId or BrokerArn"):
         gather.gather_brokers(client, parse_parameters({}))
 
 

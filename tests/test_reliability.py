@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
@@ -62,15 +63,18 @@ def test_five_consecutive_failures_on_any_call_are_ridden_out(
     assert calls.attempts[op] == calls.calls[op] + 5
 
 
-def test_a_persistent_throttle_ends_the_run_with_an_error_and_sends_nothing(
+def test_a_persistent_throttle_fails_the_invocation_and_sends_nothing(
     mq: Any, session: Any, prior: Any, calls: Any, no_backoff: None
 ) -> None:
+    """Lambda must see the failure (and retry it): rdklib would have returned success with nothing sent."""
     emulator.seed_brokers(mq, [BrokerSeed("solo-Broker-1")])
     calls.calls.clear()
-    with failing_answers(session, "mq.ListBrokers", [THROTTLES["mq"]] * 50) as used:
-        result = run(emulator.scheduled_event())
-    assert used == [10]  # the configured attempts, then rdklib reports the error
-    assert result["customerErrorCode"] == "TooManyRequestsException"
+    with (
+        failing_answers(session, "mq.ListBrokers", [THROTTLES["mq"]] * 50) as used,
+        pytest.raises(ClientError, match="TooManyRequestsException"),
+    ):
+        run(emulator.scheduled_event())
+    assert used == [10]  # the configured attempts, then the invocation fails
     assert "config-service:PutEvaluations" not in calls.calls
 
 

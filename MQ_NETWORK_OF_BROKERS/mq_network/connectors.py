@@ -14,14 +14,24 @@ from typing import NamedTuple
 MAX_CONFIGURATION_BYTES = 1024 * 1024  # far above any real broker configuration
 
 # Every transport URI inside a connector URI: static:(...), failover:(...), masterslave:(...)
-# nest them; what matters is each scheme://host[:port]. (Patterns are compiled on first use, by
+# nest them; what matters is each scheme://authority. (Patterns are compiled on first use, by
 # the re module's cache: only connector checks pay for them.)
-_TRANSPORT = r"([a-z][a-z0-9+.-]*)://([^/:?,()\s]*)(?::(\d+))?"
-_WRAPPERS = r"^(?:static|failover|masterslave|multicast|discovery):"
+_TRANSPORT = r"([a-z][a-z0-9+.-]*)://([^/?,()\s]*)"
+_WRAPPERS = r"^(?:static|failover|masterslave|multicast|discovery|fanout):"
 # Amazon MQ endpoints: <broker-id>-<instance>.mq.<region>.amazonaws.com[.cn]
 _MQ_HOST = r"^(?P<label>[^.]+)\.mq\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
 _INSTANCE_SUFFIX = r"^(?P<broker>.+)-(?P<instance>[0-9]+)$"
-
+# Transports that never leave the broker's own process or host, or that find peers by discovery
+# (Amazon MQ's network has no multicast): a connector over them links to no other broker.
+_LOCAL_SCHEMES = {
+    "vm": "the in-process vm transport reaches no other broker",
+    "peer": "the in-process peer transport reaches no other broker",
+    "mock": "the mock transport reaches no broker",
+    "multicast": "multicast discovery names no peer, and Amazon MQ has no multicast",
+    "zeroconf": "zeroconf discovery names no peer, and Amazon MQ has no multicast",
+}
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+_HOST_NAME = r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$"
 
 class ConfigurationError(ValueError):
     """A configuration revision the rule cannot read; the message says why, for the annotation."""
@@ -35,11 +45,19 @@ class Peer(NamedTuple):
     region: str | None  # from an Amazon MQ endpoint; None for any other host
 
 
+class IgnoredPeer(NamedTuple):
+    """A connector target that no real ActiveMQ network reaches (loopback, vm:, discovery)."""
+
+    host: str
+    reason: str
+
+
 class Connector(NamedTuple):
     name: str
     uri: str
     duplex: bool
     peers: tuple[Peer, ...]
+    ignored: tuple[IgnoredPeer, ...] = ()
 
 
 class ConnectorReport(NamedTuple):
@@ -85,11 +103,14 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
             continue
         name = element.get("name") or "(unnamed)"
         uri = (element.get("uri") or "").strip()
-        peers = _peers(uri)
-        if not peers:
-            malformed.append(f"{name}: uri {uri!r} names no host")
+        targets = _targets(uri)
+        if targets is None:
+            malformed.append(f"{name}: uri {uri[:120]!r} names no host")
             continue
-        connectors.append(Connector(name, uri, (element.get("duplex") or "").lower() == "true", peers))
+        peers = tuple(t for t in targets if isinstance(t, Peer))
+        ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
+        duplex = (element.get("duplex") or "").strip().lower() == "true"
+        connectors.append(Connector(name, uri, duplex, peers, ignored))
     return ConnectorReport(tuple(connectors), tuple(malformed))
 
 
@@ -97,22 +118,59 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _peers(uri: str) -> tuple[Peer, ...]:
+def _targets(uri: str) -> tuple[Peer | IgnoredPeer, ...] | None:
+    """Each distinct transport target of a connector URI; None when the URI names no host at all."""
     if not uri or (not re.match(_WRAPPERS, uri, re.IGNORECASE) and "://" not in uri):
-        return ()
+        return None
     if uri.count("(") != uri.count(")"):
-        return ()
-    peers: dict[str, Peer] = {}
-    for _scheme, host, _port in re.findall(_TRANSPORT, uri, re.IGNORECASE):
+        return None
+    targets: dict[str, Peer | IgnoredPeer] = {}
+    for scheme, authority in re.findall(_TRANSPORT, uri, re.IGNORECASE):
+        scheme = scheme.lower()
+        host = _host(authority)
+        if scheme in _LOCAL_SCHEMES:
+            targets.setdefault(f"{scheme}://{host}", IgnoredPeer(f"{scheme}://{host}", _LOCAL_SCHEMES[scheme]))
+            continue
         if not host:
-            return ()
-        peers.setdefault(host.lower(), peer_of(host))
-    return tuple(peers.values())
+            return None
+        unreachable = _unreachable(host)
+        targets.setdefault(host, IgnoredPeer(host[:80], unreachable) if unreachable else peer_of(host))
+    if not targets and re.match(r"^(?:discovery|multicast):", uri, re.IGNORECASE):
+        return (IgnoredPeer(uri[:60], "discovery names no peer, and Amazon MQ has no multicast"),)
+    return tuple(targets.values()) or None
+
+
+def _host(authority: str) -> str:
+    """The host of `[userinfo@]host[:port]`, lower case, without a trailing dot or IPv6 brackets."""
+    hostport = authority.rsplit("@", 1)[-1]
+    if hostport.startswith("["):
+        host = hostport[1:].split("]", 1)[0]
+    else:
+        host = hostport.split(":", 1)[0]
+    return host.strip().rstrip(".").lower()
+
+
+def _unreachable(host: str) -> str | None:
+    """Why no other broker is at `host` (loopback, unspecified, not a host name), or None."""
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return "a loopback host name reaches only the broker's own machine"
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None if re.match(_HOST_NAME, host) else "it is not a host name or an IP address"
+    mapped = getattr(address, "ipv4_mapped", None) or address
+    if mapped.is_loopback:
+        return "a loopback address reaches only the broker's own machine"
+    if mapped.is_unspecified:
+        return "the unspecified address reaches no other broker"
+    return None
 
 
 def peer_of(host: str) -> Peer:
     """Which broker a host names: `b-1234-1.mq.us-east-1.amazonaws.com` is broker `b-1234`."""
-    host = host.lower()
+    host = host.rstrip(".").lower()
     endpoint = re.match(_MQ_HOST, host)
     if endpoint:
         label = endpoint["label"]

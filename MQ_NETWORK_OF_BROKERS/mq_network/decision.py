@@ -1,15 +1,28 @@
 """The verdict on one broker: a pure function of its facts, its network evidence and the parameters.
 
-No AWS call happens here, so every case a customer can meet is a plain unit test. Annotations
-say what is wrong first and whole; the advice after it shortens until the 256 characters fit.
+No AWS call happens here, so every case a customer can meet is a plain unit test. The scenarios,
+in the order they are asked (each a small function below):
+
+1. scope    outside ScopeTagKey/ScopeTagValue -> NOT_APPLICABLE; tags unreadable -> unverified
+2. state    being deleted, or failed to be created -> NOT_APPLICABLE (it serves no client)
+3. engine   RabbitMQ or another engine -> NOT_APPLICABLE (a network of brokers is ActiveMQ's)
+4. name     (CheckMode name, both) the whole name must match BrokerNamePattern
+5. mode     the deployment mode must be one of AllowedDeploymentModes
+6. network  (CheckMode connectors, both) linked to enough brokers, by connectors that were read
+
+Scenarios 1-3 settle the verdict alone; 4-6 are all asked, so that one annotation names every
+problem. Anything unverified makes the broker NON_COMPLIANT: the rule never passes a broker on
+evidence it could not read. Annotations say what is wrong first and whole; the advice after it
+shortens until AWS Config's 256 characters fit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
-from .facts import IDLE_STATES, BrokerFacts
-from .network import Membership, Unverifiable
+from .facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
+from .network import Membership
 from .parameters import SPECS_BY_NAME, RuleParameters
 
 COMPLIANT = "COMPLIANT"
@@ -22,75 +35,212 @@ _MEMBER_SUFFIX = "-Broker-"
 _DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
 
+Evidence = Membership | Unreadable
+
 
 class Verdict(NamedTuple):
     compliance: str
     annotation: str
+    unverified: str | None = None  # why the broker could not be verified, for the run record
 
 
-def decide(broker: BrokerFacts, params: RuleParameters, network: Membership | Unverifiable | None = None) -> Verdict:
+class _Settled(NamedTuple):
+    """A scenario that decides alone (out of scope, idle, not ActiveMQ)."""
+
+    compliance: str
+    text: str
+
+
+class _Problem(NamedTuple):
+    """Something wrong with the broker, and the fixes for it, longest first."""
+
+    text: str
+    fixes: tuple[str, ...] = ()
+    unverified: str | None = None  # set when the problem is that the rule could not read a fact
+
+
+_Scenario = Callable[[BrokerFacts, RuleParameters, "Evidence | None"], "_Settled | _Problem | None"]
+
+
+class DecisionError(RuntimeError):
+    """The caller broke the decision's contract (a programming error): the invocation must fail."""
+
+
+def decide(broker: BrokerFacts, params: RuleParameters, network: Evidence | None = None) -> Verdict:
     """Say whether `broker` runs inside a network of brokers, and why, in words a person can act on.
 
     `network` is what the connector graph says of the broker; CheckMode connectors and both need it.
     """
-    name = _quote(broker.name, _NAME_LIMIT)
-    out_of_scope = _scope_miss(broker, params)
-    if out_of_scope:
-        return _verdict(NOT_APPLICABLE, f"Broker {name} is out of this rule's scope: {out_of_scope}.")
-    if broker.state in IDLE_STATES:
-        return _verdict(NOT_APPLICABLE, f"Broker {name} {IDLE_STATES[broker.state]} ({broker.state}).")
-    engine = (broker.engine_type or "ACTIVEMQ").upper()
-    if engine == "RABBITMQ":
-        return _verdict(
-            NOT_APPLICABLE,
-            f"Broker {name} runs RabbitMQ: a network of brokers is an ActiveMQ feature; RabbitMQ "
-            "brokers get high availability from the CLUSTER_MULTI_AZ deployment mode instead.",
-        )
-    if engine != "ACTIVEMQ":
-        return _verdict(
-            NOT_APPLICABLE,
-            f"Broker {name} runs engine {_quote(broker.engine_type or '', 20)}, which has no "
-            "network of brokers; this rule checks ActiveMQ brokers.",
-        )
-    if params.checks_connectors and network is None:
-        raise ValueError(f"Broker {broker.broker_id}: CheckMode {params.check_mode} needs its network evidence")
-
-    problems: list[str] = []
-    name_fixes: list[str] = []
-    mode_fixes: list[str] = []
-    link_fixes: list[str] = []
-    if params.checks_name and not params.broker_name_pattern.fullmatch(broker.name):
-        problems.append(f"name does not match {_quote(params.broker_name_pattern.pattern, 60)}")
-        name_fixes = _name_fixes(broker.name, params)
-    mode = broker.deployment_mode
-    allowed = " or ".join(params.allowed_deployment_modes)
-    if mode not in params.allowed_deployment_modes:
-        problems.append(f"mode {mode} is not {allowed}" if mode else "deployment mode not reported")
-        mode_fixes = [
-            f" The mode cannot change in place: recreate it as {allowed}, join it to its mesh, move clients.",
-            " Fix: recreate it in an allowed mode.",
-        ]
-    if params.checks_connectors and network is not None:
-        link_problem, link_fixes = _network_problem(network, params)
-        if link_problem:
-            problems.append(link_problem)
-    # A new mesh settles name, mode and links at once; a new mode settles mode and links.
-    fixes = name_fixes or mode_fixes or link_fixes
+    for scenario in (_scope, _state, _engine):
+        settled = scenario(broker, params, network)
+        if isinstance(settled, _Settled):
+            return _verdict(settled.compliance, settled.text)
+        if isinstance(settled, _Problem):
+            return _render(broker, [settled])
+    problems = [p for scenario in (_name, _mode, _network) if isinstance(p := scenario(broker, params, network), _Problem)]
     if problems:
-        head = f"Broker {name} is not in a network of brokers: {'; '.join(problems)}."
-        for fix in [*fixes, " Fix: replace it with a mesh."]:
-            if len(head) + len(fix) <= ANNOTATION_LIMIT:
-                return _verdict(NON_COMPLIANT, head + fix)
-        return _verdict(NON_COMPLIANT, head)
-    return _verdict(COMPLIANT, _compliant_text(name, mode, params, network))
+        return _render(broker, problems)
+    return _verdict(COMPLIANT, _compliant_text(broker, params, network))
 
 
 def needs_network(broker: BrokerFacts, params: RuleParameters) -> bool:
     """Whether the verdict on `broker` depends on its network (so that it is worth reading)."""
-    return params.checks_connectors and broker.can_be_networked and _scope_miss(broker, params) is None
+    return (
+        params.checks_connectors
+        and broker.can_be_networked
+        and _scope(broker, params, None) is None
+        and not isinstance(broker.tags, Unreadable)
+    )
 
 
-def _compliant_text(name: str, mode: str | None, params: RuleParameters, network: object) -> str:
+# --- the scenarios ---------------------------------------------------------------------------------
+
+
+def _scope(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Settled | _Problem | None:
+    key = params.scope_tag_key
+    if key is None:
+        return None
+    tags = broker.tags
+    if isinstance(tags, Unreadable):
+        return _Problem(
+            f"its tags could not be read for ScopeTagKey: {tags.reason}",
+            (" Fix: allow the rule mq:ListTags and mq:DescribeBroker on this broker.",),
+            unverified=f"its tags could not be read for ScopeTagKey: {tags.reason}",
+        )
+    if isinstance(tags, NotRead):
+        raise DecisionError(f"Broker {broker.broker_id}: ScopeTagKey is set but the broker's tags were not read")
+    if key not in tags:
+        return _Settled(
+            NOT_APPLICABLE, f"Broker {_label(broker)} is out of this rule's scope: it has no tag {_quote(key, 40)} (ScopeTagKey)."
+        )
+    wanted = params.scope_tag_value
+    if wanted is not None and tags[key] != wanted:
+        return _Settled(
+            NOT_APPLICABLE,
+            f"Broker {_label(broker)} is out of this rule's scope: its tag {_quote(key, 40)} is "
+            f"{_quote(tags[key], 40)}, not {_quote(wanted, 40)} (ScopeTagValue).",
+        )
+    return None
+
+
+def _state(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None) -> _Settled | None:
+    if broker.state in IDLE_STATES:
+        return _Settled(NOT_APPLICABLE, f"Broker {_label(broker)} {IDLE_STATES[broker.state]} ({broker.state}).")
+    return None
+
+
+def _engine(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None) -> _Settled | None:
+    engine = (broker.engine_type or "ACTIVEMQ").upper()
+    if engine == "RABBITMQ":
+        return _Settled(
+            NOT_APPLICABLE,
+            f"Broker {_label(broker)} runs RabbitMQ: a network of brokers is an ActiveMQ feature; RabbitMQ "
+            "brokers get high availability from the CLUSTER_MULTI_AZ deployment mode instead.",
+        )
+    if engine != "ACTIVEMQ":
+        return _Settled(
+            NOT_APPLICABLE,
+            f"Broker {_label(broker)} runs engine {_quote(broker.engine_type or '', 20)}, which has no network "
+            "of brokers; this rule checks ActiveMQ brokers.",
+        )
+    return None
+
+
+def _name(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Problem | None:
+    if not params.checks_name:
+        return None
+    if broker.name is None:
+        return _Problem(
+            "its name could not be verified: AWS reported no BrokerName",
+            (" Fix: run the rule again; if this persists, report it to AWS Support.",),
+            unverified="AWS reported no BrokerName for it",
+        )
+    if params.broker_name_pattern.fullmatch(broker.name):
+        return None
+    return _Problem(
+        f"name does not match {_quote(params.broker_name_pattern.pattern, 60)}", tuple(_name_fixes(broker.name, params))
+    )
+
+
+def _mode(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Problem | None:
+    mode = broker.deployment_mode
+    if mode in params.allowed_deployment_modes:
+        return None
+    allowed = " or ".join(params.allowed_deployment_modes)
+    if mode is None:
+        return _Problem(
+            "its deployment mode could not be verified: AWS reported none",
+            (" Fix: run the rule again; if this persists, report it to AWS Support.",),
+            unverified="AWS reported no DeploymentMode for it",
+        )
+    return _Problem(
+        f"mode {mode} is not {allowed}",
+        (
+            f" The mode cannot change in place: recreate it as {allowed}, join it to its mesh, move clients.",
+            " Fix: recreate it in an allowed mode.",
+        ),
+    )
+
+
+def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | None) -> _Problem | None:
+    """What the connector graph says is wrong, and the fixes for it (longest first)."""
+    if not params.checks_connectors:
+        return None
+    if network is None:
+        raise DecisionError(f"Broker {broker.broker_id}: CheckMode {params.check_mode} needs its network evidence")
+    if isinstance(network, Unreadable):
+        return _Problem(
+            f"its network could not be verified: {network.reason}",
+            (" Fix: let the rule read the broker's configuration, or correct that configuration.",),
+            unverified=network.reason,
+        )
+    if network.malformed:
+        return _Problem(
+            f"network connector {_quote('; '.join(network.malformed), 80)}",
+            (" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617).",),
+        )
+    ignored = f" (not counted: {_quote('; '.join(network.ignored), 90)})" if network.ignored else ""
+    if not network.peers and not network.external_peers:
+        return _Problem(
+            f"no connector of it reaches another broker, and no broker in its region connects to it{ignored}"
+            if network.ignored
+            else "it has no network connector and no broker in its region connects to it",
+            (
+                " Fix: add a duplex networkConnector from it to a peer broker, or from a peer to it.",
+                " Fix: connect it to a peer.",
+            ),
+        )
+    if network.network_size < params.minimum_network_size:
+        missing = params.minimum_network_size - network.network_size
+        return _Problem(
+            f"its network has {network.network_size} of the {params.minimum_network_size} brokers "
+            f"MinimumNetworkSize asks (linked to {_peer_list(network)}){ignored}",
+            (f" Fix: connect {missing} more broker(s) to this network.", " Fix: connect more brokers."),
+        )
+    return None
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _render(broker: BrokerFacts, problems: list[_Problem]) -> Verdict:
+    name = _label(broker)
+    unverified = "; ".join(p.unverified for p in problems if p.unverified) or None
+    if all(p.unverified for p in problems):
+        head = f"Broker {name} could not be verified: {unverified}."
+    else:
+        head = f"Broker {name} is not in a network of brokers: {'; '.join(p.text for p in problems)}."
+    # A new mesh settles name, mode and links at once; a new mode settles mode and links.
+    fixes = next((p.fixes for p in problems if p.fixes), ())
+    for fix in [*fixes, " Fix: replace it with a mesh."]:
+        if len(head) + len(fix) <= ANNOTATION_LIMIT:
+            return _verdict(NON_COMPLIANT, head + fix, unverified)
+    return _verdict(NON_COMPLIANT, head, unverified)
+
+
+def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Evidence | None) -> str:
+    name = _label(broker)
+    mode = broker.deployment_mode
     named = f"is named as a network-of-brokers member (pattern {_quote(params.broker_name_pattern.pattern, 60)})"
     if not isinstance(network, Membership) or not params.checks_connectors:
         return f"Broker {name} {named} and runs in {mode} mode."
@@ -99,37 +249,6 @@ def _compliant_text(name: str, mode: str | None, params: RuleParameters, network
     if params.checks_name:
         return f"Broker {name} {named}, {linked}; mode {mode}."
     return f"Broker {name} {linked}; mode {mode}."
-
-
-def _network_problem(network: Membership | Unverifiable, params: RuleParameters) -> tuple[str, list[str]]:
-    """What the connector graph says is wrong, and the fixes for it (longest first)."""
-    if isinstance(network, Unverifiable):
-        return (
-            f"its network could not be verified: {network.reason}",
-            [" Fix: let the rule read the broker's configuration, or correct that configuration."],
-        )
-    if network.malformed:
-        listed = "; ".join(network.malformed)
-        return (
-            f"network connector {_quote(listed, 80)}",
-            [" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617)."],
-        )
-    if not network.peers and not network.external_peers:
-        return (
-            "it has no network connector and no broker in its region connects to it",
-            [
-                " Fix: add a duplex networkConnector from it to a peer broker, or from a peer to it.",
-                " Fix: connect it to a peer.",
-            ],
-        )
-    if network.network_size < params.minimum_network_size:
-        missing = params.minimum_network_size - network.network_size
-        return (
-            f"its network has {network.network_size} of the {params.minimum_network_size} brokers "
-            f"MinimumNetworkSize asks (linked to {_peer_list(network)})",
-            [f" Fix: connect {missing} more broker(s) to this network.", " Fix: connect more brokers."],
-        )
-    return "", []
 
 
 def _peer_list(network: Membership) -> str:
@@ -141,21 +260,6 @@ def _peer_list(network: Membership) -> str:
         shown.append(peer)
     hidden = len(names) - len(shown)
     return ", ".join(shown) + (f" and {hidden} more" if hidden else "")
-
-
-def _scope_miss(broker: BrokerFacts, params: RuleParameters) -> str | None:
-    """Why the broker is outside the tag scope, or None when it is inside (or no scope is set)."""
-    key = params.scope_tag_key
-    if key is None:
-        return None
-    if broker.tags is None:
-        raise ValueError(f"Broker {broker.broker_id}: ScopeTagKey is set but the broker's tags were not read")
-    if key not in broker.tags:
-        return f"it has no tag {_quote(key, 40)} (ScopeTagKey)"
-    wanted = params.scope_tag_value
-    if wanted is not None and broker.tags[key] != wanted:
-        return f"its tag {_quote(key, 40)} is {_quote(broker.tags[key], 40)}, not {_quote(wanted, 40)} (ScopeTagValue)"
-    return None
 
 
 def _name_fixes(name: str, params: RuleParameters) -> list[str]:
@@ -173,11 +277,15 @@ def _name_fixes(name: str, params: RuleParameters) -> list[str]:
     ]
 
 
+def _label(broker: BrokerFacts) -> str:
+    return _quote(broker.label, _NAME_LIMIT)
+
+
 def _quote(text: str, limit: int) -> str:
     return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
 
 
-def _verdict(compliance: str, annotation: str) -> Verdict:
+def _verdict(compliance: str, annotation: str, unverified: str | None = None) -> Verdict:
     if len(annotation) > ANNOTATION_LIMIT:
         annotation = annotation[: ANNOTATION_LIMIT - 1] + "…"
-    return Verdict(compliance, annotation)
+    return Verdict(compliance, annotation, unverified)

@@ -33,11 +33,8 @@ def evaluate_item(item: Mapping[str, Any], params: RuleParameters, mq_client: Ca
     if not needs_network(broker, params):
         return decide(broker, params)
     client = mq_client()
-    others = [
-        from_summary(summary)
-        for summary in mq_api.list_broker_summaries(client)
-        if summary.get("BrokerId") != broker.broker_id
-    ]
+    listed = (from_summary(summary) for summary in mq_api.list_broker_summaries(client))
+    others = [other for other in listed if other.broker_id != broker.broker_id]
     evidence = network_evidence(
         client, [broker, *others], focus=broker.broker_id, minimum_size=params.minimum_network_size
     )

@@ -1,7 +1,10 @@
 """What the decision needs to know about one broker, whichever way it was learnt.
 
-A periodic run learns it from ListBrokers, a change event from the configuration item. Both are
-turned into the same `BrokerFacts`, so the decision never sees where its facts came from.
+A periodic run learns it from ListBrokers (and DescribeBroker or ListTags where the parameters
+need them), a change event from the configuration item. Both become the same `BrokerFacts`, so
+the decision never sees where its facts came from. What was not read, and what could not be read,
+are types of their own (`NotRead`, `Unreadable`), never a None the decision could take for "none".
+Every answer is treated as untrusted: a missing or mistyped field falls back to what is known.
 """
 
 from __future__ import annotations
@@ -19,22 +22,47 @@ IDLE_STATES = {
 
 
 class BrokerFactsError(ValueError):
-    """A broker record lacks what every broker has (an ID and a name)."""
+    """A broker record without an ID: nothing can be evaluated or sent for it."""
+
+
+class NotRead(NamedTuple):
+    """Not read, because the parameters did not need it (tags without a scope, say)."""
+
+
+NOT_READ = NotRead()
+
+
+class Unreadable(NamedTuple):
+    """Asked for, and could not be read: the reason goes into "could not be verified: <reason>"."""
+
+    reason: str
+
+
+class ConfigurationRef(NamedTuple):
+    """The broker's current ActiveMQ configuration revision."""
+
+    configuration_id: str
+    revision: str
+
+
+Tags = Mapping[str, str] | NotRead | Unreadable
+Configuration = ConfigurationRef | NotRead | Unreadable
 
 
 class BrokerFacts(NamedTuple):
     broker_id: str
-    name: str
+    name: str | None  # None: AWS's answer carried no name
     deployment_mode: str | None = None
     engine_type: str | None = None
     state: str | None = None
     arn: str | None = None
-    # None means "not read": tags cost a call per broker and are fetched only when needed.
-    tags: Mapping[str, str] | None = None
-    # (configuration ID, revision) of the current ActiveMQ configuration; None when not known.
-    configuration: tuple[str, str] | None = None
-    # Why the configuration cannot be known (DescribeBroker refused, or no current one).
-    configuration_error: str | None = None
+    tags: Tags = NOT_READ
+    configuration: Configuration = NOT_READ
+
+    @property
+    def label(self) -> str:
+        """How annotations and logs name the broker: its name, or its ID when no name is known."""
+        return self.name or self.broker_id
 
     @property
     def is_activemq(self) -> bool:
@@ -47,65 +75,92 @@ class BrokerFacts(NamedTuple):
 
 
 def from_summary(summary: Mapping[str, Any]) -> BrokerFacts:
-    """Facts from one ListBrokers `BrokerSummaries` entry."""
-    broker_id = summary.get("BrokerId")
-    name = summary.get("BrokerName")
-    if not broker_id or not name:
-        raise BrokerFactsError(f"ListBrokers returned a broker without BrokerId or BrokerName: {dict(summary)}")
+    """Facts from one ListBrokers `BrokerSummaries` entry.
+
+    The ID comes from `BrokerId`, or from the last field of `BrokerArn`; a broker with neither
+    cannot be evaluated at all, and the run stops rather than leave it out unseen.
+    """
+    if not isinstance(summary, Mapping):
+        raise BrokerFactsError(f"ListBrokers returned a broker entry that is not an object: {summary!r:.200}")
+    arn = _text(summary.get("BrokerArn"))
+    broker_id = _text(summary.get("BrokerId")) or (arn.rsplit(":", 1)[-1] if arn and ":broker:" in arn else None)
+    if not broker_id:
+        raise BrokerFactsError(
+            f"ListBrokers returned a broker without BrokerId or BrokerArn (name {summary.get('BrokerName')!r:.60}); "
+            "it cannot be evaluated, so the run stops instead of leaving it out"
+        )
     return BrokerFacts(
         broker_id=broker_id,
-        name=name,
-        deployment_mode=summary.get("DeploymentMode"),
-        engine_type=summary.get("EngineType"),
-        state=summary.get("BrokerState"),
-        arn=summary.get("BrokerArn"),
+        name=_text(summary.get("BrokerName")),
+        deployment_mode=_text(summary.get("DeploymentMode")),
+        engine_type=_text(summary.get("EngineType")),
+        state=_text(summary.get("BrokerState")),
+        arn=arn,
     )
 
 
-def from_description(description: Mapping[str, Any]) -> BrokerFacts:
-    """Facts from DescribeBroker (which also carries the tags and the current configuration)."""
-    current = (description.get("Configurations") or {}).get("Current") or {}
-    configuration = _configuration(current.get("Id"), current.get("Revision"))
-    return BrokerFacts(
-        broker_id=description["BrokerId"],
-        name=description["BrokerName"],
-        deployment_mode=description.get("DeploymentMode"),
-        engine_type=description.get("EngineType"),
-        state=description.get("BrokerState"),
-        arn=description.get("BrokerArn"),
-        tags=dict(description.get("Tags") or {}),
-        configuration=configuration,
-        configuration_error=None if configuration else "it reports no current configuration",
+def from_description(description: Mapping[str, Any], listed: BrokerFacts) -> BrokerFacts:
+    """Facts from DescribeBroker (tags, current configuration), over what ListBrokers said."""
+    configurations = _mapping(description.get("Configurations"))
+    current = _mapping(configurations.get("Current") if configurations else None)
+    configuration = _configuration(current.get("Id"), current.get("Revision")) if current else None
+    tags = _tags(description.get("Tags", {}))
+    return listed._replace(
+        name=_text(description.get("BrokerName")) or listed.name,
+        deployment_mode=_text(description.get("DeploymentMode")) or listed.deployment_mode,
+        engine_type=_text(description.get("EngineType")) or listed.engine_type,
+        state=_text(description.get("BrokerState")) or listed.state,
+        arn=_text(description.get("BrokerArn")) or listed.arn,
+        tags=tags if tags is not None else Unreadable("DescribeBroker returned Tags that are not a map of strings"),
+        configuration=configuration or Unreadable("DescribeBroker reports no current configuration"),
     )
 
 
 def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
-    """Facts from an AWS Config configuration item (PascalCase under `configuration`, tags on top)."""
-    configuration = item.get("configuration") or {}
-    broker_id = item.get("resourceId")
-    name = configuration.get("BrokerName") or item.get("resourceName")
-    if not broker_id or not name:
-        raise BrokerFactsError(
-            "The configuration item has no resourceId or broker name "
-            f"(resourceId={broker_id!r}, BrokerName={name!r}); AWS Config sent an incomplete item"
-        )
-    tags = item.get("tags")
+    """Facts from an AWS Config configuration item (PascalCase under `configuration`, tags on top).
+
+    events.check_event has already checked the shapes this relies on.
+    """
+    configuration = _mapping(item.get("configuration"))
+    broker_id = _text(item.get("resourceId"))
+    if not broker_id:
+        raise BrokerFactsError("The configuration item has no resourceId; AWS Config sent an incomplete item")
+    nested = _mapping(configuration.get("Configuration"))
+    tags = _tags(item.get("tags") or {})
     return BrokerFacts(
         broker_id=broker_id,
-        name=name,
-        deployment_mode=configuration.get("DeploymentMode"),
-        engine_type=configuration.get("EngineType"),
-        state=configuration.get("BrokerState"),
-        arn=configuration.get("Arn") or item.get("ARN"),
-        tags=dict(tags) if isinstance(tags, Mapping) else {},
+        name=_text(configuration.get("BrokerName")) or _text(item.get("resourceName")),
+        deployment_mode=_text(configuration.get("DeploymentMode")),
+        engine_type=_text(configuration.get("EngineType")),
+        state=_text(configuration.get("BrokerState")),
+        arn=_text(configuration.get("Arn")) or _text(item.get("ARN")),
+        tags=tags if tags is not None else Unreadable("the configuration item's tags are not a map of strings"),
         configuration=_configuration(
-            (configuration.get("Configuration") or {}).get("Id") or configuration.get("ConfigurationId"),
-            (configuration.get("Configuration") or {}).get("Revision") or configuration.get("ConfigurationRevision"),
-        ),
+            nested.get("Id") or configuration.get("ConfigurationId"),
+            nested.get("Revision") if nested.get("Revision") is not None else configuration.get("ConfigurationRevision"),
+        )
+        or NOT_READ,
     )
 
 
-def _configuration(config_id: object, revision: object) -> tuple[str, str] | None:
-    if not config_id or revision in (None, ""):
+def _text(value: object) -> str | None:
+    """A non-empty string field, or None for anything else (missing, null, a number, a list)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _tags(value: object) -> dict[str, str] | None:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return None
-    return str(config_id), str(revision)
+    return dict(value)
+
+
+def _configuration(config_id: object, revision: object) -> ConfigurationRef | None:
+    if not isinstance(config_id, str) or not config_id:
+        return None
+    if isinstance(revision, bool) or not isinstance(revision, (int, str)) or str(revision) in ("", "0"):
+        return None
+    return ConfigurationRef(config_id, str(revision))

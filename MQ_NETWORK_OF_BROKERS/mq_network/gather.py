@@ -2,6 +2,12 @@
 
 Every read here is one the parameters require, and no more: DescribeBroker only where connectors
 are checked, each configuration revision once per run, tags only for a scope.
+
+Failure has one rule. A read that concerns one broker (its description, its tags, its
+configuration) and fails after botocore's retries makes that broker `Unreadable`: the decision
+says "could not be verified" for it alone, and the others are still judged. A read that concerns
+the whole region (ListBrokers), or a failure to reach AWS at all, raises: the invocation fails and
+Lambda retries it, rather than judge a region it could not see.
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ from botocore.exceptions import ClientError
 
 from . import mq_api
 from .connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
-from .facts import BrokerFacts, from_description, from_summary
-from .network import Membership, Unverifiable, memberships
+from .facts import IDLE_STATES, BrokerFacts, ConfigurationRef, NotRead, Unreadable, from_description, from_summary
+from .network import Membership, memberships
 from .parameters import RuleParameters
 
-Evidence = Membership | Unverifiable
+Evidence = Membership | Unreadable
 
 
 def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
@@ -28,36 +34,35 @@ def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
     """
     brokers = []
     for summary in mq_api.list_broker_summaries(mq_client):
-        facts = from_summary(summary)
-        found: BrokerFacts | None = facts
-        if params.checks_connectors and facts.can_be_networked:
-            found = _described(mq_client, facts, params.needs_tags)
+        listed = from_summary(summary)
+        found: BrokerFacts | None = listed
+        if params.checks_connectors and listed.can_be_networked:
+            found = described(mq_client, listed)
         elif params.needs_tags:
-            found = _tagged(mq_client, facts)
+            found = _tagged(mq_client, listed)
         if found is not None:  # None: deleted since it was listed; the stale clean-up retires it
             brokers.append(found)
     return brokers
 
 
-def _described(mq_client: Any, facts: BrokerFacts, needs_tags: bool) -> BrokerFacts | None:
+def described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
+    """The broker as DescribeBroker tells it; None when it vanished since it was listed."""
     try:
         description = mq_api.describe_broker(mq_client, facts.broker_id)
     except ClientError as err:
-        if not _denied(err):
-            raise
-        # Unreadable: keep what ListBrokers said, and why the network cannot be known.
-        facts = facts._replace(configuration_error=f"access denied to DescribeBroker ({mq_api.error_code(err)})")
-        return _tagged(mq_client, facts) if needs_tags else facts
-    return None if description is None else from_description(description)
+        reason = Unreadable(f"DescribeBroker failed ({mq_api.error_code(err) or 'no error code'})")
+        # What ListBrokers said stands; the configuration and the tags cannot be known.
+        return facts._replace(configuration=reason, tags=reason)
+    return None if description is None else from_description(description, facts)
 
 
 def _tagged(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     if not facts.arn:
-        raise ValueError(
-            f"ListBrokers returned broker {facts.broker_id} without a BrokerArn; its tags cannot be "
-            "read for ScopeTagKey"
-        )
-    tags = mq_api.broker_tags(mq_client, facts.arn)
+        return facts._replace(tags=Unreadable("ListBrokers gave no BrokerArn, so its tags cannot be read"))
+    try:
+        tags = mq_api.broker_tags(mq_client, facts.arn)
+    except ClientError as err:
+        return facts._replace(tags=Unreadable(f"ListTags failed ({mq_api.error_code(err) or 'no error code'})"))
     return None if tags is None else facts._replace(tags=tags)
 
 
@@ -73,63 +78,65 @@ def network_evidence(
     and stops as soon as its network is known to be large enough: the answer is then marked
     incomplete, a lower bound that more reading could only raise.
     """
-    members = [b for b in brokers if b.can_be_networked]
-    names = {b.broker_id: b.name for b in members}
+    everyone = list(brokers)
+    members = [b for b in everyone if b.can_be_networked]
+    names = {b.broker_id: b.label for b in members}
+    idle = {b.broker_id: (b.label, _why_idle(b)) for b in everyone if not b.can_be_networked}
     ordered = sorted(members, key=lambda b: b.broker_id != focus)
     reports: dict[str, ConnectorReport] = {}
-    unreadable: dict[str, Unverifiable] = {}
-    revisions: dict[tuple[str, str], ConnectorReport | Unverifiable] = {}
+    unreadable: dict[str, Unreadable] = {}
+    revisions: dict[ConfigurationRef, ConnectorReport | Unreadable] = {}
     for position, broker in enumerate(ordered, start=1):
         outcome = _connectors_of(mq_client, broker, revisions)
-        if isinstance(outcome, Unverifiable):
+        if isinstance(outcome, Unreadable):
             unreadable[broker.broker_id] = outcome
         else:
             reports[broker.broker_id] = outcome
         if focus is not None and focus in reports and position < len(ordered):
-            found = memberships(reports, names)[focus]
+            found = memberships(reports, names, idle)[focus]
             if found.network_size >= minimum_size:
                 return {focus: found._replace(complete=False)}
-    graph: dict[str, Evidence] = dict(memberships(reports, names))
+    graph: dict[str, Evidence] = dict(memberships(reports, names, idle))
     graph.update(unreadable)
     return {focus: graph[focus]} if focus is not None and focus in graph else graph
+
+
+def _why_idle(broker: BrokerFacts) -> str:
+    if broker.state in IDLE_STATES:
+        return f"{IDLE_STATES[broker.state]} ({broker.state})"
+    return f"runs {broker.engine_type}, which has no network of brokers"
 
 
 def _connectors_of(
     mq_client: Any,
     broker: BrokerFacts,
-    revisions: dict[tuple[str, str], ConnectorReport | Unverifiable],
-) -> ConnectorReport | Unverifiable:
-    if broker.configuration is None and broker.configuration_error is None:
-        # Known from ListBrokers only (a change event's neighbours): describe it now.
-        broker = _described(mq_client, broker, needs_tags=False) or broker._replace(
-            configuration_error="it was deleted while the rule ran"
+    revisions: dict[ConfigurationRef, ConnectorReport | Unreadable],
+) -> ConnectorReport | Unreadable:
+    if isinstance(broker.configuration, NotRead):
+        # Known from ListBrokers or a configuration item without one: describe it now.
+        broker = described(mq_client, broker) or broker._replace(
+            configuration=Unreadable("it was deleted while the rule ran")
         )
-    if broker.configuration_error is not None:
-        return Unverifiable(broker.configuration_error)
     configuration = broker.configuration
-    assert configuration is not None
+    if isinstance(configuration, Unreadable):
+        return configuration
+    if isinstance(configuration, NotRead):
+        return Unreadable("its configuration was not read")
     if configuration not in revisions:
-        revisions[configuration] = _read_revision(mq_client, *configuration)
+        revisions[configuration] = _read_revision(mq_client, configuration)
     return revisions[configuration]
 
 
-def _read_revision(mq_client: Any, configuration_id: str, revision: str) -> ConnectorReport | Unverifiable:
-    where = f"configuration {configuration_id} revision {revision}"
+def _read_revision(mq_client: Any, configuration: ConfigurationRef) -> ConnectorReport | Unreadable:
+    where = f"configuration {configuration.configuration_id} revision {configuration.revision}"
     try:
-        data = mq_api.configuration_revision_data(mq_client, configuration_id, revision)
+        data = mq_api.configuration_revision_data(mq_client, *configuration)
     except ClientError as err:
-        code = mq_api.error_code(err)
-        if _denied(err):
-            return Unverifiable(f"access denied reading {where} ({code})")
+        code = mq_api.error_code(err) or "no error code"
         if code in ("NotFoundException", "NotFound"):
-            return Unverifiable(f"{where} was not found")
-        raise
+            return Unreadable(f"{where} was not found")
+        return Unreadable(f"reading {where} failed ({code})")
     try:
         return parse_connectors(decode_revision(data))
     except ConfigurationError as err:
-        return Unverifiable(f"{where}: {err}")
-
-
-def _denied(err: ClientError) -> bool:
-    code = mq_api.error_code(err)
-    return any(word in code for word in ("AccessDenied", "Forbidden", "Unauthorized"))
+        return Unreadable(f"{where}: {err}")

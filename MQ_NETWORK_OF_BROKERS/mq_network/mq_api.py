@@ -1,13 +1,19 @@
-"""AWS access: every call the rule makes, the retry policy they share, and PutEvaluations' answers.
+"""AWS access: every call the rule makes, the retry policy they share, and what each call cost.
 
 All Amazon MQ APIs share one per-account throttling budget, so the rule makes as few calls as the
 parameters allow (gather.py decides which): ListBrokers in pages of 100, PutEvaluations in
 batches of 100, and the per-broker reads only when a parameter needs them.
+
+`AwsAccess` is one invocation's view of AWS: its clients (in the evaluated account, through an
+assumed role when the parameters say so), the API calls they made, and the evaluations AWS
+Config refused. Nothing about an invocation outlives it; only the botocore session (its loaded
+service models) is kept across warm starts.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,51 +31,129 @@ RETRY_CONFIG = Config(
 )
 PAGE_SIZE = 100  # ListBrokers' maximum page.
 EVALUATIONS_PER_CALL = 100  # PutEvaluations' maximum batch.
+ROLE_SESSION_NAME = "MQNetworkOfBrokers"
+ROLE_SESSION_SECONDS = 900  # the function's own timeout
 
-_failed_evaluations: list[dict[str, Any]] = []
 
-
-def rule_session() -> boto3.Session:
-    """The process-wide session, made boto3's default so that rdklib's own clients use it too.
-
-    rdklib builds clients with `boto3.client(...)`, which takes neither a retry policy nor a hook;
-    configuring the default session gives them both. Made once per process (warm Lambda starts
-    reuse it and its loaded service models).
-    """
-    session = _configured_session()
-    boto3.DEFAULT_SESSION = session
-    return session
+class EvaluationsNotRecordedError(RuntimeError):
+    """AWS Config refused some evaluations twice; the invocation fails so that Lambda retries it."""
 
 
 @functools.cache
-def _configured_session() -> boto3.Session:
+def rule_session() -> boto3.Session:
+    """The process-wide session with the rule's retry policy (kept across warm starts).
+
+    Never made boto3's default: only clients built through `AwsAccess` use it.
+    """
     core = botocore.session.get_session()
     core.set_default_client_config(RETRY_CONFIG)
-    session = boto3.Session(botocore_session=core)
-    session.events.register("after-call.config-service.PutEvaluations", _record_failed_evaluations)
-    return session
+    return boto3.Session(botocore_session=core)
 
 
-def _record_failed_evaluations(parsed: dict[str, Any], **_: Any) -> None:
-    _failed_evaluations.extend(parsed.get("FailedEvaluations") or [])
+class AwsAccess:
+    """One invocation's clients, and the API calls they made (counted once per call, not per retry).
+
+    Has rdklib's `build_client(service)`, so the ConfigRule methods take it as their client factory.
+    """
+
+    def __init__(self, region: str | None, role_arn: str | None = None, session: boto3.Session | None = None) -> None:
+        self.region = region
+        self.role_arn = role_arn
+        self.session = session or rule_session()
+        self.api_calls: Counter[str] = Counter()
+        self.refused = 0  # evaluations AWS Config refused at first
+        self.resent = 0  # of those, sent a second time
+        self._clients: dict[str, Any] = {}
+        self._credentials: dict[str, str] | None = None
+
+    def build_client(self, service: str) -> Any:
+        if service not in self._clients:
+            client = self.session.client(service, region_name=self.region, **self._role_credentials())
+            client.meta.events.register("before-parameter-build", self._count)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def _role_credentials(self) -> dict[str, str]:
+        if self.role_arn is None:
+            return {}
+        if self._credentials is None:
+            sts = self.session.client("sts", region_name=self.region)
+            sts.meta.events.register("before-parameter-build", self._count)
+            answer = sts.assume_role(
+                RoleArn=self.role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=ROLE_SESSION_SECONDS
+            )
+            credentials = answer["Credentials"]
+            self._credentials = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            }
+        return self._credentials
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.api_calls[f"{model.service_model.endpoint_prefix}.{model.name}"] += 1
+
+    def send_evaluations(self, evaluations: Sequence[dict[str, Any]], result_token: str) -> None:
+        """Send every evaluation, re-send those AWS Config refuses once, then fail naming the rest.
+
+        An empty list is still sent once: AWS Config then records that the run happened.
+        """
+        config = self.build_client("config")
+        test_mode = result_token == "TESTMODE"
+        if not evaluations:
+            config.put_evaluations(Evaluations=[], ResultToken=result_token, TestMode=test_mode)
+            return
+        refused = put_evaluations(config, evaluations, result_token, test_mode)
+        if not refused:
+            return
+        self.refused += len(refused)
+        self.resent += len(refused)
+        still = put_evaluations(config, _originals(evaluations, refused), result_token, test_mode)
+        if still:
+            names = ", ".join(str(item.get("ComplianceResourceId")) for item in still)
+            raise EvaluationsNotRecordedError(
+                f"AWS Config refused {len(still)} evaluation(s) twice, for broker(s) {names}; "
+                "the invocation fails so that Lambda retries it."
+            )
+
+    def earlier_results(self, rule_name: str) -> list[tuple[str, str]]:
+        """(resource ID, type) of every COMPLIANT/NON_COMPLIANT result AWS Config holds for the rule."""
+        config = self.build_client("config")
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            request: dict[str, Any] = {
+                "ConfigRuleName": rule_name,
+                "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"],
+                "Limit": 100,
+            }
+            if token:
+                request["NextToken"] = token
+            answer = config.get_compliance_details_by_config_rule(**request)
+            for result in answer.get("EvaluationResults") or []:
+                qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                found.append((qualifier["ResourceId"], qualifier["ResourceType"]))
+            token = answer.get("NextToken")
+            if not token:
+                return found
 
 
-def take_failed_evaluations() -> list[dict[str, Any]]:
-    """Evaluations PutEvaluations refused since the last call (rdklib never looks at them)."""
-    taken = list(_failed_evaluations)
-    _failed_evaluations.clear()
-    return taken
+def _originals(sent: Sequence[dict[str, Any]], refused: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The evaluations as this run made them, for each one AWS Config echoed back as refused."""
+    by_key = {(e["ComplianceResourceId"], e["ComplianceResourceType"]): e for e in sent}
+    return [
+        by_key.get((item.get("ComplianceResourceId"), item.get("ComplianceResourceType")), item) for item in refused
+    ]
 
 
 def put_evaluations(
     config_client: Any, evaluations: Sequence[dict[str, Any]], result_token: str, test_mode: bool
 ) -> list[dict[str, Any]]:
-    """Send evaluations in batches of 100; return those AWS Config still refused."""
+    """Send evaluations in batches of 100; return those AWS Config refused."""
     refused: list[dict[str, Any]] = []
     for batch in _batches(evaluations, EVALUATIONS_PER_CALL):
         answer = config_client.put_evaluations(Evaluations=batch, ResultToken=result_token, TestMode=test_mode)
         refused.extend(answer.get("FailedEvaluations") or [])
-    take_failed_evaluations()  # already handled here, not to be re-sent again
     return refused
 
 
@@ -79,7 +163,8 @@ def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:
     by_id: dict[Any, dict[str, Any]] = {}
     for page in pages:
         for summary in page.get("BrokerSummaries") or []:
-            by_id.setdefault(summary.get("BrokerId"), summary)
+            key = summary.get("BrokerId") or summary.get("BrokerArn") or id(summary)
+            by_id.setdefault(key, summary)
     return list(by_id.values())
 
 

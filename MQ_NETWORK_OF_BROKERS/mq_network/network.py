@@ -4,6 +4,10 @@ Connectors are often one-sided (a hub's duplex connectors reach spokes that decl
 membership is a property of the graph, never of one broker's file. Every link counts in both
 directions: a duplex connector carries messages both ways, and a one-way connector still means
 the two brokers were set up as one network (the README says how to read that).
+
+Links that no real network carries never count, and the annotation says why: a connector to the
+broker's own endpoints, to loopback or in-process transports (connectors.py), or to a broker of
+the region that serves no client (being deleted, or failed to be created).
 """
 
 from __future__ import annotations
@@ -14,12 +18,6 @@ from typing import NamedTuple
 from .connectors import ConnectorReport
 
 
-class Unverifiable(NamedTuple):
-    """The broker's own configuration could not be read, so its links cannot be known."""
-
-    reason: str
-
-
 class Membership(NamedTuple):
     """What the graph says about one broker of the run."""
 
@@ -28,15 +26,22 @@ class Membership(NamedTuple):
     network_size: int  # brokers in its connected component, external peers included
     malformed: tuple[str, ...]  # its own connectors that name no host
     complete: bool = True  # False: reading stopped once the size was enough (a lower bound)
+    ignored: tuple[str, ...] = ()  # its own links that do not count, each with the reason
 
 
-def memberships(reports: Mapping[str, ConnectorReport], names: Mapping[str, str]) -> dict[str, Membership]:
+def memberships(
+    reports: Mapping[str, ConnectorReport],
+    names: Mapping[str, str],
+    idle: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, Membership]:
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
-    A peer whose broker ID is not among the run's brokers (another region, account, or a host
-    outside Amazon MQ) is an external node: it counts towards the size of its network.
+    `idle` maps the region's brokers that can hold no network (ID -> (name, why): being deleted,
+    failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another region, account, or a host outside
+    Amazon MQ) is an external node: it counts towards the size of its network.
     """
     known = {broker_id.lower(): broker_id for broker_id in names}
+    idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
     parent: dict[str, str] = {}
 
     def find(node: str) -> str:
@@ -51,17 +56,26 @@ def memberships(reports: Mapping[str, ConnectorReport], names: Mapping[str, str]
 
     neighbours: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
     external: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
+    ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in known.values()}
     for broker_id in known.values():
         find(broker_id)
     for broker_id, report in reports.items():
+        if broker_id not in neighbours:
+            continue
         for connector in report.connectors:
+            for skipped in connector.ignored:
+                ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None
             for peer in connector.peers:
-                peer_id = known.get(peer.broker_id.lower())
-                if peer_id == broker_id:
-                    continue  # a connector to its own standby instance is no network
-                if peer_id is None:
+                key = peer.broker_id.lower()
+                peer_id = known.get(key)
+                if key == broker_id.lower():
+                    ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
+                elif key in idle_by_id:
+                    name, why = idle_by_id[key]
+                    ignored[broker_id][f"{connector.name} -> {name}: it {why}"] = None
+                elif peer_id is None:
                     external[broker_id].add(peer.host)
-                    union(broker_id, "external:" + peer.broker_id.lower())
+                    union(broker_id, "external:" + key)
                 else:
                     neighbours[broker_id].add(peer_id)
                     neighbours[peer_id].add(broker_id)
@@ -76,6 +90,7 @@ def memberships(reports: Mapping[str, ConnectorReport], names: Mapping[str, str]
             external_peers=tuple(sorted(external[broker_id])),
             network_size=sizes[find(broker_id)],
             malformed=reports[broker_id].malformed if broker_id in reports else (),
+            ignored=tuple(ignored[broker_id]),
         )
         for broker_id in known.values()
     }

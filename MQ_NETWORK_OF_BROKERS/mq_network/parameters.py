@@ -11,14 +11,16 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from .patterns import UnsafePatternError, check_pattern
+
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")
 _NETWORK_SIZE_RANGE = (2, 1000)
 
-# Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}.
+# Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}, where \w is ASCII only.
 _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
-_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}", re.ASCII)
 
 
 class ParameterSpec(NamedTuple):
@@ -141,6 +143,8 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
         elif isinstance(value, bool) or not isinstance(value, (str, int)):
             problems.append(f"{spec.name} must be a string, not {type(value).__name__}")
             values[spec.name] = spec.default
+        elif spec.name == "ExecutionRoleName":
+            values[spec.name] = str(value)  # validated and used exactly as written, never trimmed
         else:
             values[spec.name] = str(value).strip() or spec.default
 
@@ -164,8 +168,8 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
     role_name = values["ExecutionRoleName"] or None
     if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
         problems.append(
-            f"ExecutionRoleName '{role_name}' is not an IAM role name: give the name only "
-            "(1-64 of letters, digits and +=,.@_-), not an ARN or a path"
+            f"ExecutionRoleName {role_name!r} is not an IAM role name: give the name only "
+            "(1-64 of the ASCII letters, digits and +=,.@_-, no spaces), not an ARN or a path"
         )
     assume_role = _parse_assume_role(
         values["AssumeRoleMode"],
@@ -188,14 +192,24 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
 
 
 def _parse_pattern(text: str, problems: list[str]) -> re.Pattern[str] | None:
+    example = SPECS_BY_NAME["BrokerNamePattern"].default
     try:
-        return re.compile(text)
-    except re.error as err:
+        compiled = re.compile(text)
+    except (re.error, OverflowError, RecursionError) as err:
         problems.append(
-            f"BrokerNamePattern '{text}' is not a valid Python regular expression ({err}); "
-            f"give a pattern for the whole broker name, such as '{SPECS_BY_NAME['BrokerNamePattern'].default}'"
+            f"BrokerNamePattern '{text[:80]}' is not a valid Python regular expression ({err}); "
+            f"give a pattern for the whole broker name, such as '{example}'"
         )
         return None
+    try:
+        check_pattern(text)
+    except UnsafePatternError as err:
+        problems.append(
+            f"BrokerNamePattern '{text[:80]}' is refused: {err}; write it as a flat pattern, "
+            f"such as '{example}' or '[a-z0-9-]+-Broker-[0-9]+'"
+        )
+        return None
+    return compiled
 
 
 def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:

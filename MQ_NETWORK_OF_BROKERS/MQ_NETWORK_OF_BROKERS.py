@@ -21,13 +21,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rdklib.errors import InvalidParametersError
 
 from mq_network.evaluate import evaluate_item, evaluate_region
-from mq_network.events import CHANGE, OVERSIZED, SCHEDULED, InvalidEventError, check_configuration_item, check_event
+from mq_network.events import CHANGE, SCHEDULED, InvalidEventError, check_configuration_item, check_event
 from mq_network.events import rule_parameters as event_parameters
 from mq_network.facts import RESOURCE_TYPE
 from mq_network.mq_api import AwsAccess, EvaluationsNotRecordedError
@@ -77,7 +78,9 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
             reason = status if status in _GONE_STATUSES else "left the rule's scope"
             self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
             return [
-                Evaluation(ComplianceType.NOT_APPLICABLE, annotation=f"Broker '{label}' is no longer evaluated ({reason}).")
+                Evaluation(
+                    ComplianceType.NOT_APPLICABLE, annotation=f"Broker '{label}' is no longer evaluated ({reason})."
+                )
             ]
         if configuration_item.get("resourceType") != RESOURCE_TYPE:
             self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
@@ -165,14 +168,14 @@ def _inflate(aws: AwsAccess, invoking: Mapping[str, Any]) -> dict[str, Any]:
             "the invocation fails so that Lambda retries it"
         ) from None
     captured = item.get("configurationItemCaptureTime")
-    if hasattr(captured, "isoformat"):  # botocore parses the timestamp; events carry text
+    if isinstance(captured, datetime):  # botocore parses the timestamp; events carry text
         item["configurationItemCaptureTime"] = captured.isoformat()
     try:
         check_configuration_item(item, "configurationItem")
     except InvalidEventError as err:
         raise LookupError(
             f"GetResourceConfigHistory answered with an item the rule cannot read for {summary['resourceId']} "
-            f"({str(err).split(': ', 1)[-1].split('. This function')[0]}); the invocation fails so that Lambda retries it"
+            f"({err.problem}); the invocation fails so that Lambda retries it"
         ) from None
     return item
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, DecisionError, decide
-from mq_network.facts import BrokerFacts
-from mq_network.facts import Unreadable
+from mq_network.facts import BrokerFacts, Unreadable
 from mq_network.network import Membership
 from mq_network.parameters import parse_parameters
 

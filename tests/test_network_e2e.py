@@ -178,7 +178,12 @@ def test_malformed_connector_uri_is_non_compliant_and_named(mq: Any, prior: Any)
             "could not be verified: reading configuration",
         ),
         ("mq.DescribeConfigurationRevision", 404, "NotFoundException", "was not found"),
-        ("mq.DescribeBroker", 403, "AccessDeniedException", "could not be verified: DescribeBroker failed (AccessDenied"),
+        (
+            "mq.DescribeBroker",
+            403,
+            "AccessDeniedException",
+            "could not be verified: DescribeBroker failed (AccessDenied",
+        ),
     ],
 )
 def test_configuration_that_cannot_be_read(

@@ -33,6 +33,7 @@ _LOCAL_SCHEMES = {
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _HOST_NAME = r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$"
 
+
 class ConfigurationError(ValueError):
     """A configuration revision the rule cannot read; the message says why, for the annotation."""
 
@@ -125,8 +126,8 @@ def _targets(uri: str) -> tuple[Peer | IgnoredPeer, ...] | None:
     if uri.count("(") != uri.count(")"):
         return None
     targets: dict[str, Peer | IgnoredPeer] = {}
-    for scheme, authority in re.findall(_TRANSPORT, uri, re.IGNORECASE):
-        scheme = scheme.lower()
+    for written_scheme, authority in re.findall(_TRANSPORT, uri, re.IGNORECASE):
+        scheme = written_scheme.lower()
         host = _host(authority)
         if scheme in _LOCAL_SCHEMES:
             targets.setdefault(f"{scheme}://{host}", IgnoredPeer(f"{scheme}://{host}", _LOCAL_SCHEMES[scheme]))
@@ -143,10 +144,7 @@ def _targets(uri: str) -> tuple[Peer | IgnoredPeer, ...] | None:
 def _host(authority: str) -> str:
     """The host of `[userinfo@]host[:port]`, lower case, without a trailing dot or IPv6 brackets."""
     hostport = authority.rsplit("@", 1)[-1]
-    if hostport.startswith("["):
-        host = hostport[1:].split("]", 1)[0]
-    else:
-        host = hostport.split(":", 1)[0]
+    host = hostport[1:].split("]", 1)[0] if hostport.startswith("[") else hostport.split(":", 1)[0]
     return host.strip().rstrip(".").lower()
 
 

@@ -77,7 +77,9 @@ def decide(broker: BrokerFacts, params: RuleParameters, network: Evidence | None
             return _verdict(settled.compliance, settled.text)
         if isinstance(settled, _Problem):
             return _render(broker, [settled])
-    problems = [p for scenario in (_name, _mode, _network) if isinstance(p := scenario(broker, params, network), _Problem)]
+    problems = [
+        p for scenario in (_name, _mode, _network) if isinstance(p := scenario(broker, params, network), _Problem)
+    ]
     if problems:
         return _render(broker, problems)
     return _verdict(COMPLIANT, _compliant_text(broker, params, network))
@@ -111,7 +113,8 @@ def _scope(broker: BrokerFacts, params: RuleParameters, _network: Evidence | Non
         raise DecisionError(f"Broker {broker.broker_id}: ScopeTagKey is set but the broker's tags were not read")
     if key not in tags:
         return _Settled(
-            NOT_APPLICABLE, f"Broker {_label(broker)} is out of this rule's scope: it has no tag {_quote(key, 40)} (ScopeTagKey)."
+            NOT_APPLICABLE,
+            f"Broker {_label(broker)} is out of this rule's scope: it has no tag {_quote(key, 40)} (ScopeTagKey).",
         )
     wanted = params.scope_tag_value
     if wanted is not None and tags[key] != wanted:

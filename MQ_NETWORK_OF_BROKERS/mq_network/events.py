@@ -33,6 +33,7 @@ class InvalidEventError(ValueError):
     """The invocation is not an AWS Config rule event; nothing was evaluated or sent."""
 
     def __init__(self, problem: str) -> None:
+        self.problem = problem
         super().__init__(
             f"Not an AWS Config rule event: {problem}. This function is invoked by AWS Config "
             "(or by rdklibtest's create_test_* events); nothing was evaluated or sent."
@@ -61,13 +62,12 @@ def check_event(event: object) -> dict[str, Any]:
     _require(invoking, _INVOKING_FIELDS[message_type], "invokingEvent")
     if message_type in (SCHEDULED, OVERSIZED):
         _text(invoking["notificationCreationTime"], "invokingEvent.notificationCreationTime")
-    if message_type in (CHANGE, OVERSIZED):
-        if not isinstance(event.get("eventLeftScope"), bool):
-            raise InvalidEventError(
-                "a configuration change event lacks eventLeftScope"
-                if "eventLeftScope" not in event
-                else "eventLeftScope is not true or false"
-            )
+    if message_type in (CHANGE, OVERSIZED) and not isinstance(event.get("eventLeftScope"), bool):
+        raise InvalidEventError(
+            "a configuration change event lacks eventLeftScope"
+            if "eventLeftScope" not in event
+            else "eventLeftScope is not true or false"
+        )
     if message_type == CHANGE:
         check_configuration_item(invoking["configurationItem"], "invokingEvent.configurationItem")
     elif message_type == OVERSIZED:

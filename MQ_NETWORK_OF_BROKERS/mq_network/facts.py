@@ -137,7 +137,9 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
         tags=tags if tags is not None else Unreadable("the configuration item's tags are not a map of strings"),
         configuration=_configuration(
             nested.get("Id") or configuration.get("ConfigurationId"),
-            nested.get("Revision") if nested.get("Revision") is not None else configuration.get("ConfigurationRevision"),
+            nested.get("Revision")
+            if nested.get("Revision") is not None
+            else configuration.get("ConfigurationRevision"),
         )
         or NOT_READ,
     )

@@ -37,8 +37,9 @@ def memberships(
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
     `idle` maps the region's brokers that can hold no network (ID -> (name, why): being deleted,
-    failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another region, account, or a host outside
-    Amazon MQ) is an external node: it counts towards the size of its network.
+    failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another
+    region, account, or a host outside Amazon MQ) is an external node: it counts towards the size
+    of its network.
     """
     known = {broker_id.lower(): broker_id for broker_id in names}
     idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
@@ -64,7 +65,7 @@ def memberships(
             continue
         for connector in report.connectors:
             for skipped in connector.ignored:
-                ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None
+                ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None  # ordered set
             for peer in connector.peers:
                 key = peer.broker_id.lower()
                 peer_id = known.get(key)

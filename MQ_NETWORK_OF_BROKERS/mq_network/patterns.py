@@ -31,14 +31,14 @@ def check_pattern(pattern: str) -> None:
     """Raise UnsafePatternError if `pattern` could backtrack catastrophically on a broker name."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise UnsafePatternError(f"it is {len(pattern)} characters long; at most {MAX_PATTERN_LENGTH} are accepted")
-    import re._parser as parser  # the standard library's own parser (sre_parse before 3.11)
+    import re._parser as parser  # type: ignore[import-not-found]  # the standard library's own parser
 
     tree = parser.parse(pattern)
     long_repeats = _walk(tree, parser, inside_repeat=False)
     if long_repeats > MAX_LONG_REPEATS:
         raise UnsafePatternError(
-            f"it has {long_repeats} variable-length repeats (+, *, ?, {{m,n}}); at most {MAX_LONG_REPEATS} are accepted, "
-            "because each one multiplies the matching time"
+            f"it has {long_repeats} variable-length repeats (+, *, ?, {{m,n}}); at most {MAX_LONG_REPEATS} are "
+            "accepted, because each one multiplies the matching time"
         )
 
 

@@ -157,7 +157,7 @@ def audit_targets(
                 target.account,
                 target.region,
                 broker.broker_id,
-                broker.name,
+                broker.label,
                 broker.deployment_mode or "",
                 broker.engine_type or "",
                 verdict.compliance,

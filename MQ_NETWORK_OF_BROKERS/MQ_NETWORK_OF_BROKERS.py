@@ -112,7 +112,7 @@ def _run(event: dict[str, Any], record: RunRecord) -> Any:
         return _parameter_error_response(err)
     record.check_mode = params.check_mode
     aws = AwsAccess(region=_region(event), role_arn=_role_arn(event, params))
-    record.api_calls = aws.api_calls
+    record.access = aws
     if invoking["messageType"] == SCHEDULED:
         evaluations = _periodic(event, rule, aws, params)
     else:
@@ -122,7 +122,7 @@ def _run(event: dict[str, Any], record: RunRecord) -> Any:
             evaluation.import_fields_from_configuration_item(item)
             evaluations.append(evaluation.get_json())
     aws.send_evaluations(evaluations, event["resultToken"])
-    record.sent, record.resent, record.refused = len(evaluations), aws.resent, aws.refused
+    record.sent = len(evaluations)
     record.finish()
     return evaluations
 

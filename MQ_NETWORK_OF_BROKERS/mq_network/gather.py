@@ -103,8 +103,8 @@ def network_evidence(
 
 def _why_idle(broker: BrokerFacts) -> str:
     if broker.state in IDLE_STATES:
-        return f"{IDLE_STATES[broker.state]} ({broker.state})"
-    return f"runs {broker.engine_type}, which has no network of brokers"
+        return f"{broker.state}, serves no client"
+    return f"{broker.engine_type}, no network of brokers"
 
 
 def _connectors_of(

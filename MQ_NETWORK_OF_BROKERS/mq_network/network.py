@@ -73,7 +73,7 @@ def memberships(
                     ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
                 elif key in idle_by_id:
                     name, why = idle_by_id[key]
-                    ignored[broker_id][f"{connector.name} -> {name}: it {why}"] = None
+                    ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
                 elif peer_id is None:
                     external[broker_id].add(peer.host)
                     union(broker_id, "external:" + key)

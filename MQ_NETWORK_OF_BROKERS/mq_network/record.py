@@ -38,9 +38,7 @@ class RunRecord:
         self.check_mode: str | None = None
         self.verdicts: Counter[str] = Counter()
         self.unverified: dict[str, str] = {}
-        self.api_calls: Mapping[str, int] = {}
-        self.resent = 0
-        self.refused = 0
+        self.access: Any = None  # the invocation's mq_api.AwsAccess, once it has one
         self.sent = 0
         self.notes: list[str] = []
         self._written = False
@@ -58,10 +56,10 @@ class RunRecord:
             "brokers": sum(self.verdicts.values()),
             "verdicts": {kind: self.verdicts.get(kind, 0) for kind in VERDICTS},
             "unverified": dict(self.unverified),
-            "api_calls": dict(sorted(self.api_calls.items())),
+            "api_calls": dict(sorted(self.access.api_calls.items())) if self.access else {},
             "sent": self.sent,
-            "resent": self.resent,
-            "refused": self.refused,
+            "resent": self.access.resent if self.access else 0,
+            "refused": self.access.refused if self.access else 0,
             "notes": list(self.notes),
             "duration_ms": round((time.perf_counter() - self._started) * 1000, 1),
         }

@@ -163,7 +163,7 @@ def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:
     by_id: dict[Any, dict[str, Any]] = {}
     for page in pages:
         for summary in page.get("BrokerSummaries") or []:
-            key = summary.get("BrokerId") or summary.get("BrokerArn") or id(summary)
+            key = next((summary[k] for k in ("BrokerId", "BrokerArn") if isinstance(summary.get(k), str)), id(summary))
             by_id.setdefault(key, summary)
     return list(by_id.values())
 

@@ -267,3 +267,36 @@ def test_parameter_specs_in_code_equal_rdk_config() -> None:
         for s in PARAMETER_SPECS
     ]
     assert in_code == RDK_CONFIG["Parameters"]
+
+
+def test_every_failure_stage_has_an_alarm_that_notifies_the_optional_topic() -> None:
+    """A failed run raises (Errors), may be throttled (Throttles), and ends in the dead-letter queue."""
+    resources = TEMPLATE["Resources"]
+    alarms = {
+        (r["Properties"]["Namespace"], r["Properties"]["MetricName"]): r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert set(alarms) == {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    }
+    for (namespace, _), alarm in alarms.items():
+        [dimension] = alarm["Dimensions"]
+        target = (
+            {"Ref": "RuleFunction"} if namespace == "AWS/Lambda" else {"Fn::GetAtt": ["FailedInvocations", "QueueName"]}
+        )
+        assert dimension["Value"] == target
+        assert alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmActions"] == {
+            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }
+    assert TEMPLATE["Parameters"]["AlarmTopicArn"]["Default"] == ""
+
+
+def test_the_run_record_is_logged_as_structured_json_at_info() -> None:
+    logging_config = TEMPLATE["Resources"]["RuleFunction"]["Properties"]["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["ApplicationLogLevel"] == "INFO"

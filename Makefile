@@ -77,6 +77,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/audit_regions.py
+	$(BIN)/python bench/pattern_bench.py
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.

@@ -446,3 +446,15 @@ def test_no_metrics_line_outside_lambda(mq: Any, prior: Any, capsys: pytest.Capt
     emulator.seed_brokers(mq, [BrokerSeed("a-Broker-1")])
     run(emulator.scheduled_event())
     assert "_aws" not in capsys.readouterr().out
+
+
+def test_describe_denied_under_a_scope_still_reads_the_tags(mq: Any, session: Any, prior: Any) -> None:
+    """Connectors mode takes tags from DescribeBroker; when that is refused, ListTags still decides
+    the scope, so an out-of-scope broker stays NOT_APPLICABLE instead of "could not be verified"."""
+    ids = emulator.seed_brokers(mq, [BrokerSeed("dev-Broker-1", tags={"env": "dev"})])
+    parameters = {**CONNECTORS, "ScopeTagKey": "env", "ScopeTagValue": "prod"}
+    with failing_answers(session, "mq.DescribeBroker", [(403, "AccessDeniedException")]):
+        [evaluation] = run(emulator.scheduled_event(parameters))
+    assert evaluation["ComplianceResourceId"] == ids["dev-Broker-1"]
+    assert evaluation["ComplianceType"] == "NOT_APPLICABLE"
+    assert "is 'dev', not 'prod'" in evaluation["Annotation"]

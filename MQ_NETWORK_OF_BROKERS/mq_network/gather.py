@@ -37,7 +37,9 @@ def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
         listed = from_summary(summary)
         found: BrokerFacts | None = listed
         if params.checks_connectors and listed.can_be_networked:
-            found = described(mq_client, listed)
+            found = _described(mq_client, listed)
+            if found is not None and params.needs_tags and isinstance(found.tags, Unreadable):
+                found = _tagged(mq_client, found)  # DescribeBroker failed: the scope may still be known
         elif params.needs_tags:
             found = _tagged(mq_client, listed)
         if found is not None:  # None: deleted since it was listed; the stale clean-up retires it
@@ -45,7 +47,7 @@ def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
     return brokers
 
 
-def described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
+def _described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     """The broker as DescribeBroker tells it; None when it vanished since it was listed."""
     try:
         description = mq_api.describe_broker(mq_client, facts.broker_id)
@@ -114,7 +116,7 @@ def _connectors_of(
 ) -> ConnectorReport | Unreadable:
     if isinstance(broker.configuration, NotRead):
         # Known from ListBrokers or a configuration item without one: describe it now.
-        broker = described(mq_client, broker) or broker._replace(
+        broker = _described(mq_client, broker) or broker._replace(
             configuration=Unreadable("it was deleted while the rule ran")
         )
     configuration = broker.configuration

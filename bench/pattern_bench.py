@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "MQ_NETWORK_OF_BROKERS"))
 
-from mq_network.parameters import ParameterError, parse_parameters  # noqa: E402
+from mq_network.parameters import ParameterError, parse_parameters
 
 ACCEPTED = {
     "default": ".+-Broker-[0-9]+",

@@ -18,7 +18,6 @@ shortens until AWS Config's 256 characters fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from .facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
@@ -57,9 +56,6 @@ class _Problem(NamedTuple):
     text: str
     fixes: tuple[str, ...] = ()
     unverified: str | None = None  # set when the problem is that the rule could not read a fact
-
-
-_Scenario = Callable[[BrokerFacts, RuleParameters, "Evidence | None"], "_Settled | _Problem | None"]
 
 
 class DecisionError(RuntimeError):

@@ -1,30 +1,49 @@
-"""Copy src/mq_network_tools/mesh.py into template.yaml's SSM Automation document, verbatim.
+"""Bundle mesh.py, with the rule modules it imports, into template.yaml's SSM Automation document.
 
-The document's aws:executeScript step must run the tested module; tests/test_mesh.py fails when
-the two differ. Run this (or `make embed`) after changing mesh.py.
+The document's aws:executeScript step runs one script with the standard library and boto3 only,
+so the bundle is the rule's naming.py and configuration_xml.py (the one definition of member names
+and the one bounded configuration reader), then mesh.py, with their `from mq_network...` imports
+dropped. tests/test_mesh.py fails when the document's script differs from `bundle()`, and runs
+the bundle alone. Run this (or `make embed`) after changing any of the three.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PARTS = (
+    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "naming.py",
+    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "configuration_xml.py",
+    ROOT / "src" / "mq_network_tools" / "mesh.py",
+)
 BEGIN = "              Script: |\n"
 END = "            outputs:\n"
 INDENT = " " * 16
+_PACKAGE_IMPORT = re.compile(r"^from mq_network\.\w+ import (\([^)]*\)|[^\n]*)\n", re.M)
+_FUTURE = "from __future__ import annotations\n"
+
+
+def bundle() -> str:
+    """The three modules as one script: the future import once, first; no package imports."""
+    pieces = []
+    for path in PARTS:
+        text = _PACKAGE_IMPORT.sub("", path.read_text()).replace(_FUTURE, "")
+        pieces.append(f"# ---- {path.relative_to(ROOT)} ----\n{text.strip()}\n")
+    return _FUTURE + "\n" + "\n\n".join(pieces)
 
 
 def main() -> int:
     template = (ROOT / "template.yaml").read_text()
-    source = (ROOT / "src" / "mq_network_tools" / "mesh.py").read_text()
     start = template.index(BEGIN) + len(BEGIN)
     end = template.index(END, start)
-    block = "".join(INDENT + line if line.strip() else "\n" for line in source.splitlines(keepends=True))
+    block = "".join(INDENT + line if line.strip() else "\n" for line in bundle().splitlines(keepends=True))
     updated = template[:start] + block + template[end:]
     if updated != template:
         (ROOT / "template.yaml").write_text(updated)
-        print("template.yaml: mesh.py embedded")
+        print("template.yaml: mesh.py bundle embedded")
     return 0
 
 

@@ -79,9 +79,11 @@ def secret(password_map: dict[str, str] = PASSWORDS) -> str:
 
 def test_member_names() -> None:
     assert mesh.member_name("orders", 2) == "orders-Broker-2"
-    exact = "x" * (50 - len("-Broker-1"))
+    exact = "x" * (50 - len("-Broker-21"))  # room for every member number a mesh can have
     assert mesh.member_name(exact, 1) == exact + "-Broker-1"
+    assert mesh.member_name(exact, 21) == exact + "-Broker-21"
     long_a, long_b = "a" * 45 + "-one", "a" * 45 + "-two"
+    assert len({mesh.member_name(long_a, i).rsplit("-Broker-", 1)[0] for i in (1, 9, 21)}) == 1  # one prefix
     for index in (1, 9, 21):
         name = mesh.member_name(long_a, index)
         assert len(name) <= 50
@@ -162,7 +164,8 @@ def test_mesh_configuration_links_each_pair_once() -> None:
     assert "static:(failover:(ssl://b-2-1.mq.us-east-1.amazonaws.com:61617,ssl://b-2-2" in result
     assert result.count('duplex="true"') == 2
     assert 'userName="admin"' in result
-    assert "<!-- <networkConnectors>" in result  # comments survive
+    assert "<!--" not in result  # the source's comments are not copied ...
+    assert "<!-- <networkConnectors>" in mesh.mesh_xml(xml, peers, "admin", keep_comments=True)  # ... unless asked
     names = re.findall(r"<(\w+)[ >/]", live.split("<broker", 1)[1])
     top = [n for n in names if n in ("networkConnectors", "transportConnectors")]
     assert top == ["networkConnectors", "transportConnectors"]  # alphabetical, as ActiveMQ wants
@@ -207,8 +210,8 @@ def test_cloudformation_plan_passes_cfn_lint(mq: Any, tmp_path: Path, with_secre
         assert users[0]["Password"] == "{{resolve:secretsmanager:" + options[1] + ":SecretString:admin}}"
         assert "Parameters" not in template
     else:
-        assert users[1]["Password"] == {"Ref": "PasswordAppUser"}
-        assert template["Parameters"]["PasswordAppUser"]["NoEcho"] is True
+        assert users[1]["Password"] == {"Ref": "Password2AppUser"}
+        assert template["Parameters"]["Password2AppUser"]["NoEcho"] is True
     assert text.rstrip().endswith("5. Only then delete the source broker, by hand.")
     assert "DeletionPolicy" not in text
 
@@ -233,8 +236,14 @@ def test_cli_plan_is_valid_bash_and_never_deletes(mq: Any, with_secret: bool) ->
 # --- building it: the SSM Automation step, end to end --------------------------------------------
 
 
-def build(broker_id: str, secret_arn: str, size: str = "3") -> dict[str, Any]:
-    return mesh.automation_build_mesh({"BrokerId": broker_id, "PasswordSecretArn": secret_arn, "MeshSize": size})
+def build(broker_id: str, secret_arn: str, size: str = "3", rounds: int = 3) -> dict[str, Any]:
+    """Run the automation step as the document does: again while members are pending."""
+    for round_number in range(1, rounds + 1):
+        events = {"BrokerId": broker_id, "PasswordSecretArn": secret_arn, "MeshSize": size, "Round": round_number}
+        result = mesh.automation_build_mesh(events)
+        if result["Pending"] == 0:
+            break
+    return result
 
 
 def test_built_mesh_is_compliant_in_connectors_mode_and_the_source_stays(
@@ -328,9 +337,32 @@ def test_a_name_near_the_limit_builds_members_within_it(default_session: boto3.S
 def test_ssm_document_runs_this_module_verbatim() -> None:
     content = TEMPLATE["Resources"]["MeshRemediationDocument"]["Properties"]["Content"]
     [step] = [s for s in content["mainSteps"] if s["action"] == "aws:executeScript"]
-    assert step["inputs"]["Script"] == (ROOT / "src" / "mq_network_tools" / "mesh.py").read_text()
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from embed_mesh_script import bundle
+
+    assert step["inputs"]["Script"] == bundle()
     assert step["inputs"]["Handler"] == "automation_build_mesh"
     assert hasattr(mesh, step["inputs"]["Handler"])
+    assert step["inputs"]["InputPayload"]["ExecutionId"] == "{{ automation:EXECUTION_ID }}"
+
+
+def test_the_embedded_bundle_runs_alone_and_builds_the_mesh(default_session: boto3.Session) -> None:
+    """The document's script, executed by itself (no mq_network package), builds what mesh.py builds."""
+    content = TEMPLATE["Resources"]["MeshRemediationDocument"]["Properties"]["Content"]
+    [step] = [s for s in content["mainSteps"] if s["action"] == "aws:executeScript"]
+    script = step["inputs"]["Script"]
+    assert not re.search(r"^\s*(from|import) mq_network", script, re.M)
+    namespace: dict[str, Any] = {"__name__": "ssm_script"}
+    exec(compile(script, "ssm-document-script", "exec"), namespace)
+    mq = boto3.client("mq", region_name=emulator.REGION)
+    source = source_broker(mq)
+    arn = secret()
+    events = {"BrokerId": source, "PasswordSecretArn": arn, "MeshSize": "2", "Round": 1}
+    namespace[step["inputs"]["Handler"]](events, None)
+    events["Round"] = 2
+    assert namespace[step["inputs"]["Handler"]](events, None)["Pending"] == 0
+    names = sorted(b["BrokerName"] for b in mq.list_brokers()["BrokerSummaries"])
+    assert names == ["orders", "orders-Broker-1", "orders-Broker-2"]
 
 
 def test_remediation_is_manual_by_default_and_passes_the_broker_id() -> None:
@@ -353,7 +385,7 @@ def test_remediation_role_allows_what_the_build_calls_and_deletes_nothing(defaul
         "Statement"
     ]
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    called = {a for a in calls.iam_actions if not a.startswith("ec2:")}
+    called = {a for a in calls.iam_actions if not a.startswith("ec2:")} | {"ssm:GetAutomationExecution"}
     # The Service Authorization Reference lists mq:CreateTags as a dependent action of CreateBroker and
     # CreateConfiguration when they carry tags (botocore records only the operation itself).
     assert {a for a in granted if not a.startswith("ec2:")} == called | {"mq:CreateTags"}

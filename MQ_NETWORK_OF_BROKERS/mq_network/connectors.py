@@ -1,17 +1,28 @@
 """The network connectors an ActiveMQ configuration declares, read safely.
 
-Parsing is pure (text in, connectors out) so every odd configuration is a unit test. The XML
-parser is defusedxml's: no DTDs, no entity expansion, no external fetch; and the input is bounded.
+Parsing is pure (text in, connectors out) so every odd configuration is a unit test. The XML is
+read by configuration_xml (bounded; no DTDs, no entity expansion, no external fetch), the same
+reader the remediation uses.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import NamedTuple
 
-MAX_CONFIGURATION_BYTES = 1024 * 1024  # far above any real broker configuration
+from .configuration_xml import MAX_CONFIGURATION_BYTES, ConfigurationError, decode_revision, parse_configuration
+
+__all__ = [
+    "MAX_CONFIGURATION_BYTES",
+    "ConfigurationError",
+    "Connector",
+    "ConnectorReport",
+    "IgnoredPeer",
+    "Peer",
+    "decode_revision",
+    "parse_connectors",
+    "peer_of",
+]
 
 # Every transport URI inside a connector URI: static:(...), failover:(...), masterslave:(...)
 # nest them; what matters is each scheme://authority. (Patterns are compiled on first use, by
@@ -32,10 +43,6 @@ _LOCAL_SCHEMES = {
 }
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _HOST_NAME = r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$"
-
-
-class ConfigurationError(ValueError):
-    """A configuration revision the rule cannot read; the message says why, for the annotation."""
 
 
 class Peer(NamedTuple):
@@ -66,37 +73,9 @@ class ConnectorReport(NamedTuple):
     malformed: tuple[str, ...]  # "name: why" for each connector whose URI names no host
 
 
-def decode_revision(data: str) -> str:
-    """DescribeConfigurationRevision's Data: base64 of the XML (raw XML accepted, as emulators send)."""
-    if len(data) > MAX_CONFIGURATION_BYTES * 4 // 3 + 4:
-        raise ConfigurationError(f"the revision is larger than {MAX_CONFIGURATION_BYTES // 1024} KiB")
-    if data.lstrip().startswith("<"):
-        return data
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigurationError("the revision data is not base64") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigurationError("the revision is not UTF-8 text") from None
-
-
 def parse_connectors(xml_text: str) -> ConnectorReport:
     """Every <networkConnector> of an ActiveMQ configuration; comments never count."""
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
-    if len(xml_text.encode("utf-8")) > MAX_CONFIGURATION_BYTES:
-        raise ConfigurationError(f"the configuration is larger than {MAX_CONFIGURATION_BYTES // 1024} KiB")
-    try:
-        root = fromstring(xml_text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as err:
-        raise ConfigurationError(f"the configuration XML uses a forbidden construct ({type(err).__name__})") from None
-    except ParseError as err:
-        raise ConfigurationError(f"the configuration is not well-formed XML ({err})") from None
+    root = parse_configuration(xml_text)
     connectors: list[Connector] = []
     malformed: list[str] = []
     for element in root.iter():

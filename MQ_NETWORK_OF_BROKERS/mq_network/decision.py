@@ -5,12 +5,14 @@ in the order they are asked (each a small function below):
 
 1. scope    outside ScopeTagKey/ScopeTagValue -> NOT_APPLICABLE; tags unreadable -> unverified
 2. state    being deleted, or failed to be created -> NOT_APPLICABLE (it serves no client)
-3. engine   RabbitMQ or another engine -> NOT_APPLICABLE (a network of brokers is ActiveMQ's)
-4. name     (CheckMode name, both) the whole name must match BrokerNamePattern
-5. mode     the deployment mode must be one of AllowedDeploymentModes
-6. network  (CheckMode connectors, both) linked to enough brokers, by connectors that were read
+3. build    a mesh member the remediation is still building (its tags say so, and it is less
+            than 24 hours old) -> NOT_APPLICABLE, so that remediation never takes it for a source
+4. engine   RabbitMQ or another engine -> NOT_APPLICABLE (a network of brokers is ActiveMQ's)
+5. name     (CheckMode name, both) the whole name must match BrokerNamePattern
+6. mode     the deployment mode must be one of AllowedDeploymentModes
+7. network  (CheckMode connectors, both) linked to enough brokers, by connectors that were read
 
-Scenarios 1-3 settle the verdict alone; 4-6 are all asked, so that one annotation names every
+Scenarios 1-4 settle the verdict alone; 5-7 are all asked, so that one annotation names every
 problem. Anything unverified makes the broker NON_COMPLIANT: the rule never passes a broker on
 evidence it could not read. Annotations say what is wrong first and whole; the advice after it
 shortens until AWS Config's 256 characters fit.
@@ -18,9 +20,13 @@ shortens until AWS Config's 256 characters fit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import NamedTuple
 
 from .facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
+from .naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
 from .network import Membership
 from .parameters import SPECS_BY_NAME, RuleParameters
 
@@ -30,9 +36,9 @@ NOT_APPLICABLE = "NOT_APPLICABLE"
 
 ANNOTATION_LIMIT = 256  # PutEvaluations refuses longer annotations.
 _NAME_LIMIT = 50  # Amazon MQ broker names have at most 50 characters.
-_MEMBER_SUFFIX = "-Broker-"
 _DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
+BUILD_GRACE = timedelta(hours=24)  # a mesh member "being built" longer than this is judged normally
 
 Evidence = Membership | Unreadable
 
@@ -62,12 +68,16 @@ class DecisionError(RuntimeError):
     """The caller broke the decision's contract (a programming error): the invocation must fail."""
 
 
-def decide(broker: BrokerFacts, params: RuleParameters, network: Evidence | None = None) -> Verdict:
+def decide(
+    broker: BrokerFacts, params: RuleParameters, network: Evidence | None = None, now: datetime | None = None
+) -> Verdict:
     """Say whether `broker` runs inside a network of brokers, and why, in words a person can act on.
 
     `network` is what the connector graph says of the broker; CheckMode connectors and both need it.
+    `now` (default: the clock) bounds how long a mesh member may stay "being built".
     """
-    for scenario in (_scope, _state, _engine):
+    building = partial(_building, now=now or datetime.now(UTC))
+    for scenario in (_scope, _state, building, _engine):
         settled = scenario(broker, params, network)
         if isinstance(settled, _Settled):
             return _verdict(settled.compliance, settled.text)
@@ -126,6 +136,21 @@ def _state(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | No
     if broker.state in IDLE_STATES:
         return _Settled(NOT_APPLICABLE, f"Broker {_label(broker)} {IDLE_STATES[broker.state]} ({broker.state}).")
     return None
+
+
+def _building(
+    broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None, now: datetime
+) -> _Settled | None:
+    tags = broker.tags
+    if not isinstance(tags, Mapping) or tags.get(BUILD_TAG) != BUILD_IN_PROGRESS or SOURCE_TAG not in tags:
+        return None
+    if broker.created is None or now - broker.created > BUILD_GRACE:
+        return None  # a build that never finished is judged like any broker
+    return _Settled(
+        NOT_APPLICABLE,
+        f"Broker {_label(broker)} is being built as member {_quote(tags.get(MEMBER_TAG, '?'), 3)} of the mesh "
+        f"replacing {_quote(tags[SOURCE_TAG], 60)}; it is judged once its build completes (at most 24 hours).",
+    )
 
 
 def _engine(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None) -> _Settled | None:
@@ -268,7 +293,7 @@ def _name_fixes(name: str, params: RuleParameters) -> list[str]:
             "then delete this broker.",
             " Fix: replace it with a mesh of brokers whose names match.",
         ]
-    mesh = f"{name[: _NAME_LIMIT - len(_MEMBER_SUFFIX) - 2]}{_MEMBER_SUFFIX}1..n"
+    mesh = f"{member_name(name, 1)}..n"  # the names the remediation (mesh.py) creates
     return [
         f" Amazon MQ cannot rename: create a mesh {mesh}, connect it, move clients, then delete this broker.",
         f" Fix: create a mesh {mesh}, connect it, move clients, delete this one.",

@@ -10,6 +10,7 @@ Every answer is treated as untrusted: a missing or mistyped field falls back to 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
@@ -58,6 +59,7 @@ class BrokerFacts(NamedTuple):
     arn: str | None = None
     tags: Tags = NOT_READ
     configuration: Configuration = NOT_READ
+    created: datetime | None = None  # when AWS says it was created (timezone-aware)
 
     @property
     def label(self) -> str:
@@ -96,6 +98,7 @@ def from_summary(summary: Mapping[str, Any]) -> BrokerFacts:
         engine_type=_text(summary.get("EngineType")),
         state=_text(summary.get("BrokerState")),
         arn=arn,
+        created=_time(summary.get("Created")),
     )
 
 
@@ -113,6 +116,7 @@ def from_description(description: Mapping[str, Any], listed: BrokerFacts) -> Bro
         arn=_text(description.get("BrokerArn")) or listed.arn,
         tags=tags if tags is not None else Unreadable("DescribeBroker returned Tags that are not a map of strings"),
         configuration=configuration or Unreadable("DescribeBroker reports no current configuration"),
+        created=_time(description.get("Created")) or listed.created,
     )
 
 
@@ -142,12 +146,25 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
             else configuration.get("ConfigurationRevision"),
         )
         or NOT_READ,
+        created=_time(item.get("resourceCreationTime")),
     )
 
 
 def _text(value: object) -> str | None:
     """A non-empty string field, or None for anything else (missing, null, a number, a list)."""
     return value if isinstance(value, str) and value else None
+
+
+def _time(value: object) -> datetime | None:
+    """A creation time as botocore parses it (datetime) or as events carry it (ISO 8601 text)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

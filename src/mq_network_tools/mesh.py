@@ -2,28 +2,37 @@
 
 One file serves two users: `mq-network-plan` prints the plan (a CloudFormation template or AWS
 CLI commands), and the SSM Automation document in template.yaml runs it (the document embeds
-this file verbatim; a test keeps the two equal). So it imports only the standard library, and
-boto3 where it calls AWS.
+this file, after the rule's naming.py and configuration_xml.py, which it imports; a test keeps
+them equal). So it imports only the standard library, those two modules, and boto3.
 
 Safety: it never deletes anything, never invents or prints a password (they come from a Secrets
-Manager secret, `{"<username>": "<password>", ...}`), and is idempotent: it recognises the
-brokers and configurations it made by name and by a tag naming the source broker, creates only
-what is missing, and refuses a name taken by anything else.
+Manager secret, `{"<username>": "<password>", ...}`), never takes a mesh member for a source (no
+snowball), reads the source's configuration with the rule's bounded reader, and converges: each
+run checks what exists (members, their configurations' content, which revision each runs),
+repairs what it can, names what it cannot, and refuses a name taken by anything else.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any, NamedTuple
 
-NAME_LIMIT = 50  # Amazon MQ broker names
-MAX_MESH_SIZE = 21  # member n declares n-1 connectors; Amazon MQ allows 20 per broker
+from mq_network.configuration_xml import ConfigurationError, decode_revision, parse_configuration
+from mq_network.naming import (
+    BUILD_COMPLETE,
+    BUILD_IN_PROGRESS,
+    BUILD_TAG,
+    MAX_MESH_SIZE,
+    MEMBER_TAG,
+    SOURCE_TAG,
+    member_name,
+)
+
 MESH_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ")
-SOURCE_TAG = "mq-network-of-brokers:source-broker"
-MEMBER_TAG = "mq-network-of-brokers:member"
+PEER_MARKER = "@@PEER"  # printed plans put @@PEER<n>@@ where member n's endpoints go
 CORE_NAMESPACE = "http://activemq.apache.org/schema/core"
 OPENWIRE_PORT = 61617
 
@@ -78,21 +87,25 @@ class MeshPlan(NamedTuple):
     source_tags: dict[str, str]
     source_xml: str
     source_configuration: dict[str, Any]  # {"Id": ..., "Revision": n}: what members start on
+    keep_comments: bool = False  # copy the source configuration's XML comments into the members'
 
 
-def member_name(source_name: str, index: int) -> str:
-    """`<source>-Broker-<index>`, shortened deterministically to 50 characters when needed.
+def password_slots(users: Any) -> dict[str, str]:
+    """Username -> the name of the one template parameter or shell variable holding its password.
 
-    A shortened name keeps a hash of the whole source name, so two long names that share a
-    beginning still get different members.
+    Numbered, so that no two users can share one ("app.user" and "app_user", "admin" and "ADMIN"
+    would, by their names alone); the name part only helps a person tell them apart.
     """
-    suffix = f"-Broker-{index}"
-    name = f"{source_name}{suffix}"
-    if len(name) <= NAME_LIMIT:
-        return name
-    digest = hashlib.sha256(source_name.encode()).hexdigest()[:6]
-    keep = NAME_LIMIT - len(suffix) - len(digest) - 1
-    return f"{source_name[:keep].rstrip('-_')}-{digest}{suffix}"
+    slots: dict[str, str] = {}
+    for number, user in enumerate(users, start=1):
+        name = user["Username"]
+        if name in slots:
+            raise MeshError(f"user {name!r} is listed twice: each user needs exactly one password")
+        readable = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)[:40]
+        slots[name] = f"Password{number}{readable}"
+    if len({slot.upper() for slot in slots.values()}) != len(slots):  # cannot happen: numbered
+        raise MeshError("two users would share one password slot: " + ", ".join(slots))
+    return slots
 
 
 def plan_mesh(
@@ -103,9 +116,17 @@ def plan_mesh(
     size: int = 3,
     deployment_mode: str | None = None,
     subnet_ids: list[str] | None = None,
+    keep_comments: bool = False,
 ) -> MeshPlan:
     """The mesh for the broker `description` (DescribeBroker's answer) and its users (DescribeUser)."""
     source_id, name = description["BrokerId"], description["BrokerName"]
+    tags = description.get("Tags") or {}
+    if MEMBER_TAG in tags or SOURCE_TAG in tags:
+        raise MeshError(
+            f"Broker {name} ({source_id}) is member {tags.get(MEMBER_TAG, '?')} of the mesh built to replace "
+            f"{tags.get(SOURCE_TAG, '?')}: a mesh member is never replaced by another mesh. Finish that mesh "
+            "(run the remediation for its source again) instead."
+        )
     engine = str(description.get("EngineType") or "").upper()
     if engine != "ACTIVEMQ":
         raise MeshError(
@@ -118,14 +139,23 @@ def plan_mesh(
     if mode not in MESH_MODES:
         raise MeshError(f"deployment mode {mode} cannot join a network of brokers: use {' or '.join(MESH_MODES)}")
     if str(description.get("AuthenticationStrategy") or "SIMPLE").upper() == "LDAP":
+        names = ", ".join(member_name(name, i) for i in range(1, min(size, MAX_MESH_SIZE) + 1))
         raise MeshError(
-            f"Broker {name} uses LDAP authentication: its service account password cannot be read back. "
-            "Create the mesh from the printed CloudFormation plan and fill in the LDAP settings there."
+            f"Broker {name} uses LDAP authentication, whose service account password cannot be read back, "
+            f"so no plan is printed. Instead: create the members ({names}) yourself with the source's "
+            "settings and your LDAP server settings, give members 2..n duplex networkConnectors to the "
+            "members before them (README, 'Remediate'), then run the rule in connectors mode to check them."
         )
     if not users:
         raise MeshError(f"Broker {name} has no users: a network connector needs a user common to every member")
     if not source_xml.strip():
         raise MeshError(f"Broker {name} reports no current configuration to copy")
+    try:
+        parse_configuration(source_xml)  # refused now, not halfway through a build
+    except ConfigurationError as err:
+        raise MeshError(f"Broker {name}'s configuration cannot be copied: {err}") from None
+    if PEER_MARKER in source_xml:
+        raise MeshError(f"Broker {name}'s configuration contains {PEER_MARKER!r}, which the plan uses as a marker")
     subnets = list(subnet_ids or description.get("SubnetIds") or [])
     wanted = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
     if len(subnets) < wanted:
@@ -157,23 +187,37 @@ def plan_mesh(
         }
         for u in users
     )
-    tags = {k: v for k, v in (description.get("Tags") or {}).items() if not k.startswith("mq-network-of-brokers:")}
+    password_slots(plain_users)  # refuses a user listed twice
+    tags = {k: v for k, v in tags.items() if not k.startswith("mq-network-of-brokers:")}
     current = (description.get("Configurations") or {}).get("Current") or {}
     configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
     network_user = plain_users[0]["Username"]
     return MeshPlan(
-        source_id, name, region, members, network_user, settings, plain_users, tags, source_xml, configuration
+        source_id,
+        name,
+        region,
+        members,
+        network_user,
+        settings,
+        plain_users,
+        tags,
+        source_xml,
+        configuration,
+        keep_comments,
     )
 
 
-def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str) -> str:
+def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str, keep_comments: bool = False) -> str:
     """The source's configuration with its <networkConnectors> replaced by duplex links to `peer_uris`.
 
-    Each pair of members is linked once: member n declares connectors to members 1..n-1.
+    Each pair of members is linked once: member n declares connectors to members 1..n-1. Read with
+    the rule's bounded reader; the source's comments are dropped unless `keep_comments`.
     """
     ET.register_namespace("", CORE_NAMESPACE)
-    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
-    root = ET.fromstring(source_xml, parser=parser)
+    try:
+        root = parse_configuration(source_xml, keep_comments=keep_comments)
+    except ConfigurationError as err:
+        raise MeshError(f"the source broker's configuration cannot be copied: {err}") from None
     namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     for old in [child for child in root if child.tag == f"{namespace}networkConnectors"]:
         root.remove(old)
@@ -215,8 +259,9 @@ def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
 
 
 def member_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
-    """A member broker's tags: the source's, plus the two that let a later run recognise it."""
-    return {**plan.source_tags, **configuration_tags(plan, member)}
+    """A member broker's tags: the source's, the two that let a later run recognise it, and the
+    build state the rule reads (NOT_APPLICABLE while "in-progress": never a remediation source)."""
+    return {**plan.source_tags, **configuration_tags(plan, member), BUILD_TAG: BUILD_IN_PROGRESS}
 
 
 def configuration_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
@@ -240,7 +285,10 @@ def read_source(mq: Any, broker_id: str) -> tuple[dict[str, Any], list[dict[str,
         data = mq.describe_configuration_revision(
             ConfigurationId=current["Id"], ConfigurationRevision=str(current["Revision"])
         )["Data"]
-        xml = data if data.lstrip().startswith("<") else base64.b64decode(data).decode("utf-8")
+        try:
+            xml = decode_revision(str(data or ""))
+        except ConfigurationError as err:
+            raise MeshError(f"the source broker's configuration cannot be read: {err}") from None
     return description, users, xml
 
 
@@ -296,44 +344,96 @@ def create_members(mq: Any, plan: MeshPlan, passwords: dict[str, str]) -> dict[s
     return existing
 
 
-def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> list[str]:
-    """Give each RUNNING member its mesh configuration; returns the members still to connect.
+def connect_members(mq: Any, plan: MeshPlan, member_ids: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Bring every member to its finished state; return (pending, failed), each "name: why".
 
-    Member n gets duplex connectors to members 1..n-1 (member 1 is reached by the others).
-    A member's mesh configuration is made once (found again by name and tag), applied with
-    UpdateBroker, and the new, client-less broker is rebooted so that it takes effect.
+    Finished: RUNNING, and (members 2..n) running the latest revision of its mesh configuration,
+    whose content carries exactly its connectors. Each run checks all of that against what AWS
+    says, so a run stopped anywhere (after CreateConfiguration, before the reboot, ...) is
+    repaired by the next: a configuration without its connectors gets a revision with them, a
+    member on the wrong revision is moved and rebooted (it has no clients yet). A finished member
+    is tagged build=complete, and the rule judges it from then on. A member that failed to be
+    created is reported with the fix: this code never deletes anything.
     """
-    pending = []
+    pending: list[str] = []
+    failed: list[str] = []
     configurations = _mesh_configurations(mq, plan)
     for member in plan.members:
-        broker = mq.describe_broker(BrokerId=member_ids[member.name])
-        if broker.get("BrokerState") != "RUNNING":
-            pending.append(member.name)
+        broker_id = member_ids[member.name]
+        broker = mq.describe_broker(BrokerId=broker_id)
+        state = broker.get("BrokerState")
+        if state == "CREATION_FAILED":
+            failed.append(
+                f"{member.name} ({broker_id}) is CREATION_FAILED: delete it (aws mq delete-broker --broker-id "
+                f"{broker_id}), check the subnets and security groups, and run the remediation again"
+            )
+            continue
+        if state != "RUNNING":
+            pending.append(f"{member.name}: {state}")
             continue
         peers = [
             openwire_uri(instance_hosts(member_ids[peer.name], plan.region, peer.mode))
             for peer in plan.members[: member.number - 1]
         ]
-        if not peers:
+        if peers and not _on_mesh_configuration(mq, plan, member, broker, peers, configurations):
+            pending.append(f"{member.name}: rebooting onto its mesh configuration")
             continue
-        config_name = f"{member.name}-mesh"
-        if config_name not in configurations:
-            created = mq.create_configuration(
-                Name=config_name,
-                EngineType="ACTIVEMQ",
-                EngineVersion=plan.broker_settings["EngineVersion"],
-                Tags=configuration_tags(plan, member),
+        if (broker.get("Tags") or {}).get(BUILD_TAG) != BUILD_COMPLETE:
+            mq.create_tags(
+                ResourceArn=broker["BrokerArn"], Tags={**configuration_tags(plan, member), BUILD_TAG: BUILD_COMPLETE}
             )
-            xml = mesh_xml(plan.source_xml, peers, plan.network_user)
-            mq.update_configuration(ConfigurationId=created["Id"], Data=base64.b64encode(xml.encode()).decode())
-            configurations[config_name] = created["Id"]
-        config_id = configurations[config_name]
-        if (broker.get("Configurations") or {}).get("Current", {}).get("Id") == config_id:
-            continue
-        latest = mq.describe_configuration(ConfigurationId=config_id)["LatestRevision"]["Revision"]
-        mq.update_broker(BrokerId=member_ids[member.name], Configuration={"Id": config_id, "Revision": latest})
-        mq.reboot_broker(BrokerId=member_ids[member.name])
-    return pending
+    return pending, failed
+
+
+def _on_mesh_configuration(
+    mq: Any, plan: MeshPlan, member: Member, broker: dict[str, Any], peers: list[str], configurations: dict[str, str]
+) -> bool:
+    """Whether the member already runs a revision carrying exactly `peers`; if not, set that up."""
+    config_name = f"{member.name}-mesh"
+    if config_name not in configurations:
+        created = mq.create_configuration(
+            Name=config_name,
+            EngineType="ACTIVEMQ",
+            EngineVersion=plan.broker_settings["EngineVersion"],
+            Tags=configuration_tags(plan, member),
+        )
+        configurations[config_name] = created["Id"]
+    config_id = configurations[config_name]
+    latest = mq.describe_configuration(ConfigurationId=config_id)["LatestRevision"]["Revision"]
+    data = mq.describe_configuration_revision(ConfigurationId=config_id, ConfigurationRevision=str(latest))["Data"]
+    if connector_uris(str(data or "")) != sorted(peers):
+        xml = mesh_xml(plan.source_xml, peers, plan.network_user, plan.keep_comments)
+        answer = mq.update_configuration(ConfigurationId=config_id, Data=base64.b64encode(xml.encode()).decode())
+        latest = answer["LatestRevision"]["Revision"]
+    wanted = {"Id": config_id, "Revision": latest}
+    configured = broker.get("Configurations") or {}
+    if _same(configured.get("Current"), wanted):
+        return True
+    if not _same(configured.get("Pending"), wanted):
+        mq.update_broker(BrokerId=broker["BrokerId"], Configuration=wanted)
+    mq.reboot_broker(BrokerId=broker["BrokerId"])
+    return False
+
+
+def connector_uris(data: str) -> list[str]:
+    """The uri of every networkConnector in a revision (sorted), read with the rule's reader."""
+    try:
+        root = parse_configuration(decode_revision(data))
+    except ConfigurationError:
+        return []
+    return sorted(
+        element.get("uri") or ""
+        for element in root.iter()
+        if isinstance(element.tag, str) and _local(element.tag) == "networkConnector"
+    )
+
+
+def _same(found: Any, wanted: dict[str, Any]) -> bool:
+    return (
+        isinstance(found, dict)
+        and found.get("Id") == wanted["Id"]
+        and str(found.get("Revision")) == str(wanted["Revision"])
+    )
 
 
 def _mesh_configurations(mq: Any, plan: MeshPlan) -> dict[str, str]:
@@ -366,10 +466,11 @@ def _automation_plan(events: dict[str, Any], mq: Any) -> MeshPlan:
 
 
 def automation_build_mesh(events: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """The SSM Automation step: create the missing members, connect those RUNNING, report the rest.
+    """The SSM Automation step: create the missing members, bring each to its finished state.
 
-    The document runs it again every few minutes until nothing is pending; each run does only
-    what is missing, so a failure halfway is mended by the next run.
+    The document runs it again every few minutes while members are pending, at most MaxRounds
+    times; it fails (ending the automation FAILED with the reason) as soon as a member failed to
+    be created, or when members are still pending in the last round.
     """
     import boto3
 
@@ -378,10 +479,32 @@ def automation_build_mesh(events: dict[str, Any], context: Any = None) -> dict[s
     secrets = boto3.client("secretsmanager")
     passwords = passwords_from_secret(secrets, events["PasswordSecretArn"], [u["Username"] for u in plan.users])
     members = create_members(mq, plan, passwords)
-    pending = connect_members(mq, plan, members)
+    pending, failed = connect_members(mq, plan, members)
+    if failed:
+        raise MeshError("the mesh cannot be finished: " + "; ".join(failed))
+    round_number, max_rounds = automation_round(events), int(events.get("MaxRounds") or 24)
+    if pending and round_number >= max_rounds:
+        raise MeshError(
+            f"the mesh is not finished after {round_number} rounds (MaxRounds {max_rounds}): "
+            + "; ".join(pending)
+            + ". Check those brokers in the Amazon MQ console, then run the remediation again: it resumes."
+        )
     return {
         "Members": json.dumps(members, sort_keys=True),
         "Pending": len(pending),
-        "Waiting": ", ".join(pending),
+        "Waiting": "; ".join(pending),
+        "Round": round_number,
         "Checklist": CHECKLIST,
     }
+
+
+def automation_round(events: dict[str, Any]) -> int:
+    """Which run of the BuildMesh step this is, counted from the automation's own execution record."""
+    execution_id = str(events.get("ExecutionId") or "")
+    if not re.fullmatch(r"[0-9a-f-]{36}", execution_id):
+        return int(events.get("Round") or 1)  # outside SSM (tests, a person calling it)
+    import boto3
+
+    execution = boto3.client("ssm").get_automation_execution(AutomationExecutionId=execution_id)
+    steps = execution["AutomationExecution"].get("StepExecutions") or []
+    return max(1, sum(1 for step in steps if step.get("StepName") == "BuildMesh"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mq_network_tools.emulator import http_answer
+from faults import http_answer
 
 
 def run(event: dict[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+import faults
 from mq_network.parameters import ParameterError, parse_parameters
 from mq_network_tools import audit, emulator
 from mq_network_tools.emulator import BrokerSeed
@@ -149,7 +150,7 @@ def deny_list_brokers(monkeypatch: pytest.MonkeyPatch, regions: set[str]) -> Non
 
     def refuse(request: Any, **_: Any) -> Any:
         if any(f".{region}." in request.url for region in regions):
-            return emulator.error_answer("mq", 403, "AccessDeniedException")
+            return faults.error_answer("mq", 403, "AccessDeniedException")
         return None
 
     def session(**kwargs: Any) -> Any:

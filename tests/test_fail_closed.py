@@ -17,11 +17,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+import faults
+from faults import failing_answers
 from helpers import by_id, run
 from mq_network import decision
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError, InvalidEventError
 from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint, failing_answers
+from mq_network_tools.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint
 
 CONNECTORS = {"CheckMode": "connectors"}
 
@@ -148,7 +150,7 @@ def test_a_second_batch_throttled_after_retries_fails_the_invocation(
         batches.append(len(params["Evaluations"]))
 
     def answer(**_: Any) -> AWSResponse | None:
-        return emulator.error_answer("config-service", 400, "ThrottlingException") if len(batches) == 2 else None
+        return faults.error_answer("config-service", 400, "ThrottlingException") if len(batches) == 2 else None
 
     session.events.register("before-parameter-build.config-service.PutEvaluations", second_batch_throttled)
     session.events.register_first("before-send.config-service.PutEvaluations", answer)

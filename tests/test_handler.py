@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+import faults
 from helpers import by_id, run
 from mq_network_tools import emulator
 from mq_network_tools.emulator import BrokerSeed
@@ -244,7 +245,7 @@ def test_other_resource_types_are_not_applicable(aws: None) -> None:
 
 def test_oversized_change_event_is_inflated_from_config_history(aws: None, session: Any, calls: Any) -> None:
     item = emulator.configuration_item("b-big", "big-broker", "SINGLE_INSTANCE")
-    with emulator.config_history(session, item):
+    with faults.config_history(session, item):
         [evaluation] = run(emulator.oversized_event("b-big"))
     assert evaluation["ComplianceResourceId"] == "b-big"
     assert evaluation["ComplianceType"] == "NON_COMPLIANT"

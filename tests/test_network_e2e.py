@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from faults import failing_answers
 from helpers import by_id, run
 from mq_network_tools import emulator
 from mq_network_tools.emulator import (
@@ -14,7 +15,6 @@ from mq_network_tools.emulator import (
     activemq_xml,
     apply_configuration,
     endpoint,
-    failing_answers,
     link_brokers,
     static_uri,
 )

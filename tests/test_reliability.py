@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+import faults
+from faults import failing_answers
 from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
 from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, failing_answers
+from mq_network_tools.emulator import BrokerSeed
 
 THROTTLES = {
     "mq": (429, "TooManyRequestsException"),
@@ -49,7 +51,7 @@ def test_five_consecutive_failures_on_any_call_are_ridden_out(
     service = operation.split(".", maxsplit=1)[0]
     errors = [THROTTLES[service] if failure == "throttling" else (503, "ServiceUnavailable")] * 5
     calls.calls.clear()
-    with emulator.config_history(session, item), failing_answers(session, operation, errors) as used:
+    with faults.config_history(session, item), failing_answers(session, operation, errors) as used:
         event = (
             emulator.scheduled_event(parameters)
             if trigger == "scheduled"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+import faults
 from helpers import RefusingConfig, run
 from mq_network.parameters import PARAMETER_SPECS
 from mq_network_tools import emulator
@@ -71,7 +72,7 @@ def recorded_actions() -> dict[str, set[str]]:
             broker_id = ids["a-Broker-1"]
             item = emulator.configuration_item(broker_id, "a-Broker-1")
             with (
-                emulator.config_history(session, item),
+                faults.config_history(session, item),
                 emulator.ApiCalls(session) as calls,
                 RefusingConfig(session, times=1),
             ):

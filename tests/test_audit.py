@@ -45,14 +45,21 @@ def test_demo_table_lists_both_regions_with_a_summary() -> None:
     assert lines[0].split()[:4] == ["ACCOUNT", "REGION", "BROKER", "ID"]
     regions = {line.split()[1] for line in lines[1:-1]}
     assert regions == {"us-east-1", "eu-west-1"}
-    assert lines[-1].startswith("10 brokers: 5 compliant, 4 non-compliant, 1 not applicable, 0 errors; 2 regions")
+    assert lines[-1].startswith(
+        "10 brokers: 5 compliant, 4 non-compliant, 1 not applicable; read 1 of 1 account and 2 of 2 regions, "
+        "0 failures;"
+    )
     assert "\033[" not in out  # no colour when stdout is not a terminal
     assert err == ""
 
 
 def test_json_output_parses_back_one_object_per_broker() -> None:
     status, out, err = run_cli("--demo", "--output", "json", "--check-mode", "connectors")
-    rows = json.loads(out)
+    document = json.loads(out)
+    assert set(document) == {"results", "failures", "summary"}
+    assert document["failures"] == []
+    assert document["summary"]["regions_read"] == 2
+    rows = document["results"]
     assert status == 1
     assert len(rows) == 10
     assert set(rows[0]) == set(audit.FIELDS)
@@ -165,16 +172,26 @@ def test_a_failing_region_is_reported_and_the_rest_goes_on(aws: None, monkeypatc
     seed_regions({"us-east-1": ["a-Broker-1"], "eu-west-1": ["b-Broker-1"], "ap-south-1": ["c-Broker-1"]})
     deny_list_brokers(monkeypatch, {"eu-west-1"})
     status, out, err = run_cli("--regions", "us-east-1,eu-west-1,ap-south-1", "--output", "json")
-    assert status == 0  # what could be read is compliant; a failure alone does not make it 2
-    assert {row["region"] for row in json.loads(out)} == {"us-east-1", "ap-south-1"}
+    assert status == 3  # the gate fails closed: a region it could not read may hold a non-compliant broker
+    document = json.loads(out)
+    assert {row["region"] for row in document["results"]} == {"us-east-1", "ap-south-1"}
+    assert document["failures"] == [
+        {
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "reason": "AccessDeniedException: injected AccessDeniedException",
+        }
+    ]
     assert "error: account 123456789012 region eu-west-1: AccessDeniedException" in err
-    assert "2 brokers: 2 compliant, 0 non-compliant, 0 not applicable, 1 error; 3 regions" in err
+    assert "2 brokers: 2 compliant, 0 non-compliant, 0 not applicable; read 1 of 1 account and 2 of 3 regions" in err
+    status, _, _ = run_cli("--regions", "us-east-1,eu-west-1,ap-south-1", "--allow-partial")
+    assert status == 0  # what could be read is compliant, and partial reads were accepted
 
 
-def test_nothing_readable_is_exit_two(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_readable_is_exit_three(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     deny_list_brokers(monkeypatch, {"us-east-1", "eu-west-1"})
     status, _, err = run_cli("--regions", "us-east-1,eu-west-1")
-    assert status == 2
+    assert status == 3
     assert err.count("error: account 123456789012 region") == 2
 
 
@@ -200,7 +217,7 @@ def test_assumed_roles_in_several_accounts(aws: None) -> None:
         "--output",
         "json",
     )
-    rows = json.loads(out)
+    rows = json.loads(out)["results"]
     assert sorted((row["account"], row["name"]) for row in rows) == [
         ("111111111111", "one-Broker-1"),
         ("222222222222", "two-a"),
@@ -212,10 +229,10 @@ def test_assumed_roles_in_several_accounts(aws: None) -> None:
 def test_all_regions_come_from_describe_regions(aws: None) -> None:
     seed_regions({"us-east-1": ["a-Broker-1"], "sa-east-1": ["b-Broker-1"]})
     status, out, err = run_cli("--regions", "all", "--output", "json")
-    rows = json.loads(out)
+    rows = json.loads(out)["results"]
     assert {row["region"] for row in rows} == {"us-east-1", "sa-east-1"}
     enabled = boto3.client("ec2", region_name="us-east-1").describe_regions()["Regions"]
-    assert f"; {len(enabled)} regions, 1 account" in err
+    assert f"read 1 of 1 account and {len(enabled)} of {len(enabled)} regions" in err
     assert status == 0
 
 

@@ -3,6 +3,12 @@
 It runs the rule's own code (mq_network.evaluate and parse_parameters), so a broker gets the same
 verdict here as in AWS Config. Regions and accounts are read concurrently; each (account, region)
 builds its own session and clients, since boto3 sessions are not thread-safe.
+
+As a pipeline gate it fails closed: exit 0 only when every requested account and region was read
+and nothing is non-compliant; 1 when something is non-compliant; 3 when any requested account or
+region could not be read (unless --allow-partial); 2 for usage errors. Everything it prints from
+AWS (names, annotations, error messages) is escaped: no terminal control sequence, no spreadsheet
+formula.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -28,6 +35,9 @@ from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameter
 AUDIT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=10, read_timeout=30)
 MAX_WORKERS = 16
 FIELDS = ("account", "region", "broker_id", "name", "mode", "engine", "verdict", "annotation")
+EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP: cells a spreadsheet would evaluate
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOURS = {"COMPLIANT": "\033[32m", "NON_COMPLIANT": "\033[31m", "NOT_APPLICABLE": "\033[90m"}
 # The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
 _OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
@@ -86,19 +96,75 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         params = parse_parameters(raw)
     except ParameterError as err:
         stderr.write(f"mq-network-audit: {err}\n")
-        return 2
+        return EXIT_USAGE
     try:
+        regions = requested_regions(args.regions)
         if args.demo:
-            from .audit_demo import demo_audit
+            _refuse_with_demo(args)
+            from .audit_demo import DEMO_REGIONS, emulated_account
 
-            return demo_audit(args, params, stdout, stderr)
+            with emulated_account():
+                demo_args = argparse.Namespace(**{**vars(args), "regions": ",".join(regions or DEMO_REGIONS)})
+                return run_audit(demo_args, params, stdout, stderr, endpoint=None)
         return run_audit(args, params, stdout, stderr)
     except AuditError as err:
         stderr.write(f"mq-network-audit: {err}\n")
-        return 2
+        return EXIT_USAGE
     except BrokenPipeError:  # the reader (head, less) left: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return EXIT_NON_COMPLIANT
+    except Exception as err:
+        stderr.write(f"mq-network-audit: the audit could not finish: {type(err).__name__}: {_clean(str(err))}\n")
+        return EXIT_PARTIAL
+
+
+def _refuse_with_demo(args: argparse.Namespace) -> None:
+    given = [
+        option
+        for option, value in (
+            ("--endpoint-url", args.endpoint_url),
+            ("--profile", args.profile),
+            ("--role-name", args.role_name),
+            ("--accounts", args.accounts),
+        )
+        if value
+    ]
+    if given:
+        raise AuditError(
+            f"--demo audits its own emulated account in this process; it cannot be combined with {', '.join(given)}"
+        )
+
+
+def requested_regions(text: str | None) -> list[str] | None:
+    """The --regions list, checked against the regions the SDK knows, before any call.
+
+    None: the session's region; ["all"]: every enabled region. Names are lower-cased.
+    """
+    if text is None:
+        return None
+    if text.strip().lower() == "all":
+        return ["all"]
+    regions = list(dict.fromkeys(r.strip().lower() for r in text.split(",") if r.strip()))
+    if not regions:
+        raise AuditError("--regions is empty: give region names, comma-separated, or 'all'")
+    known = known_regions()
+    unknown = [r for r in regions if r not in known]
+    if unknown:
+        raise AuditError(
+            f"unknown region(s) {', '.join(_clean(r) for r in unknown)}; known regions: {', '.join(sorted(known))}"
+        )
+    return regions
+
+
+def known_regions() -> set[str]:
+    """Every region of every partition in botocore's endpoint data (no call is made)."""
+    import botocore.loaders
+
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return {region for partition in data.get("partitions", []) for region in partition.get("regions", {})}
+
+
+_FROM_ENVIRONMENT = object()
 
 
 def run_audit(
@@ -107,24 +173,78 @@ def run_audit(
     stdout: TextIO,
     stderr: TextIO,
     session_factory: SessionFactory | None = None,
+    endpoint: Any = _FROM_ENVIRONMENT,
 ) -> int:
     session_factory = session_factory or make_session
     started = time.monotonic()
-    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    if endpoint is _FROM_ENVIRONMENT:
+        endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    regions = requested_regions(args.regions)
     accounts = _accounts(args)
-    targets, failures = _targets(accounts, args.regions, endpoint, session_factory)
-    progress = _Progress(stderr, len(targets)) if stderr.isatty() else None
+    targets, failures = _targets(accounts, regions, endpoint, session_factory)
+    progress = _Progress(stderr, len(targets)) if stderr.isatty() and targets else None
     rows, target_failures = audit_targets(targets, params, endpoint, session_factory, progress)
     failures += target_failures
     elapsed = time.monotonic() - started
-    write_results(rows, args.output, stdout, colour=stdout.isatty())
+    explicit = regions if regions and regions != ["all"] else None
+    summary = Summary.of(rows, failures, accounts, targets, elapsed, explicit)
+    write_results(rows, failures, summary, args.output, stdout, colour=stdout.isatty())
     for failure in failures:
-        stderr.write(f"error: account {failure.account} region {failure.region}: {failure.reason}\n")
-    summary = _summary(rows, failures, {(t.account, t.region) for t in targets}, elapsed)
-    (stdout if args.output == "table" else stderr).write(summary + "\n")
-    if len(target_failures) == len(targets):  # nothing could be read
-        return 2
-    return 1 if any(row.verdict == "NON_COMPLIANT" for row in rows) else 0
+        stderr.write(
+            f"error: account {_clean(failure.account)} region {_clean(failure.region)}: {_clean(failure.reason)}\n"
+        )
+    (stdout if args.output == "table" else stderr).write(summary.line() + "\n")
+    if failures and not args.allow_partial:
+        stderr.write(
+            "mq-network-audit: exit 3: not every requested account and region could be read "
+            "(--allow-partial accepts what could)\n"
+        )
+        return EXIT_PARTIAL
+    return EXIT_NON_COMPLIANT if any(row.verdict == "NON_COMPLIANT" for row in rows) else EXIT_OK
+
+
+class Summary(NamedTuple):
+    brokers: int
+    verdicts: dict[str, int]
+    accounts_requested: int
+    accounts_read: int
+    regions_requested: int
+    regions_read: int
+    failures: int
+    seconds: float
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[Row],
+        failures: Sequence[Failure],
+        accounts: Sequence[Account],
+        targets: Sequence[Target],
+        elapsed: float,
+        regions: Sequence[str] | None = None,
+    ) -> Summary:
+        failed = {(f.account, f.region) for f in failures}
+        read = [t for t in targets if (t.account, t.region) not in failed]
+        requested = set(regions or ()) | {t.region for t in targets} | {f.region for f in failures if f.region != "*"}
+        return cls(
+            brokers=len(rows),
+            verdicts={kind: sum(row.verdict == kind for row in rows) for kind in _COLOURS},
+            accounts_requested=len(accounts),
+            accounts_read=len({t.account for t in read}),
+            regions_requested=len(requested),
+            regions_read=len({t.region for t in read}),
+            failures=len(failures),
+            seconds=round(elapsed, 2),
+        )
+
+    def line(self) -> str:
+        count = self.verdicts
+        return (
+            f"{_count(self.brokers, 'broker')}: {count['COMPLIANT']} compliant, {count['NON_COMPLIANT']} "
+            f"non-compliant, {count['NOT_APPLICABLE']} not applicable; read {self.accounts_read} of "
+            f"{_count(self.accounts_requested, 'account')} and {self.regions_read} of "
+            f"{_count(self.regions_requested, 'region')}, {_count(self.failures, 'failure')}; {self.seconds:.1f} s"
+        )
 
 
 def audit_targets(
@@ -172,7 +292,7 @@ def audit_targets(
             target = futures[future]
             try:
                 rows.extend(future.result())
-            except (ClientError, BotoCoreError, ValueError) as err:  # ValueError: a malformed answer
+            except Exception as err:
                 failures.append(Failure(target.account, target.region, _reason(err)))
             if progress:
                 progress.done(target)
@@ -183,38 +303,51 @@ def audit_targets(
     return rows, failures
 
 
-def write_results(rows: Sequence[Row], output: str, out: TextIO, colour: bool = False) -> None:
+def write_results(
+    rows: Sequence[Row],
+    failures: Sequence[Failure],
+    summary: Summary,
+    output: str,
+    out: TextIO,
+    colour: bool = False,
+) -> None:
     if output == "json":
-        json.dump([row._asdict() for row in rows], out, indent=2)
+        document = {
+            "results": [row._asdict() for row in rows],
+            "failures": [failure._asdict() for failure in failures],
+            "summary": summary._asdict(),
+        }
+        json.dump(document, out, indent=2)
         out.write("\n")
     elif output == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
-        writer.writerows(rows)
+        writer.writerows([_spreadsheet_safe(_clean(str(value))) for value in row] for row in rows)
     else:
         _table(rows, out, colour)
 
 
+def _clean(text: str) -> str:
+    """Control characters (newlines, ESC, C1 codes) shown as escapes: nothing read from AWS can move
+    the cursor, recolour a terminal or start a new row."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else f"\\x{ord(m.group()):02x}", text)
+
+
+def _spreadsheet_safe(cell: str) -> str:
+    """OWASP's rule for CSV injection: a cell a spreadsheet would evaluate starts with a quote."""
+    return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
+
+
 def _table(rows: Sequence[Row], out: TextIO, colour: bool) -> None:
     headers = ("ACCOUNT", "REGION", "BROKER ID", "NAME", "MODE", "ENGINE", "VERDICT", "ANNOTATION")
-    widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers[:-1])]
+    cleaned = [[_clean(str(value)) for value in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in cleaned)]) for i, h in enumerate(headers[:-1])]
     out.write("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  ANNOTATION\n")
-    for row in rows:
-        cells = [str(value).ljust(width) for value, width in zip(row[:-1], widths, strict=True)]
+    for row, values in zip(rows, cleaned, strict=True):
+        cells = [value.ljust(width) for value, width in zip(values[:-1], widths, strict=True)]
         if colour:
             cells[6] = f"{_COLOURS.get(row.verdict, '')}{cells[6]}\033[0m"
-        out.write("  ".join(cells) + "  " + row.annotation + "\n")
-
-
-def _summary(rows: Sequence[Row], failures: Sequence[Failure], targets: set[tuple[str, str]], elapsed: float) -> str:
-    count = {kind: sum(row.verdict == kind for row in rows) for kind in _COLOURS}
-    regions = len({region for _, region in targets})
-    accounts = len({account for account, _ in targets})
-    return (
-        f"{len(rows)} brokers: {count['COMPLIANT']} compliant, {count['NON_COMPLIANT']} non-compliant, "
-        f"{count['NOT_APPLICABLE']} not applicable, {_count(len(failures), 'error')}; "
-        f"{_count(regions, 'region')}, {_count(accounts, 'account')}, {elapsed:.1f} s"
-    )
+        out.write("  ".join(cells) + "  " + values[-1] + "\n")
 
 
 def _count(n: int, noun: str) -> str:
@@ -243,26 +376,30 @@ def _accounts(args: argparse.Namespace) -> list[Account]:
 
 
 def _targets(
-    accounts: Iterable[Account], regions: str | None, endpoint: str | None, session_factory: SessionFactory
+    accounts: Iterable[Account], regions: list[str] | None, endpoint: str | None, session_factory: SessionFactory
 ) -> tuple[list[Target], list[Failure]]:
-    """(account, region) pairs with the credentials to read them; accounts that fail are reported."""
+    """(account, region) pairs with the credentials to read them; an account that fails is a failure
+    of every region requested in it (region "*")."""
     targets: list[Target] = []
     failures: list[Failure] = []
     for account in accounts:
         try:
-            kwargs, account_id = _credentials(account, endpoint, session_factory)
+            kwargs, account_id = _credentials(account, regions, endpoint, session_factory)
             for region in _regions(regions, kwargs, endpoint, session_factory):
                 targets.append(Target(account_id, region, kwargs))
         except (ClientError, BotoCoreError) as err:
-            failures.append(Failure(account.label, regions or "default", _reason(err)))
-    if not targets and failures:
-        raise AuditError("; ".join(f"{f.account}: {f.reason}" for f in failures))
+            failures.append(Failure(account.label, "*", _reason(err)))
     return targets, failures
 
 
-def _credentials(account: Account, endpoint: str | None, session_factory: SessionFactory) -> tuple[dict[str, Any], str]:
+def _credentials(
+    account: Account, regions: list[str] | None, endpoint: str | None, session_factory: SessionFactory
+) -> tuple[dict[str, Any], str]:
+    home = regions[0] if regions and regions != ["all"] else None
     if account.role_arn:
-        sts = session_factory().client("sts", endpoint_url=endpoint, config=AUDIT_CONFIG)
+        sts = session_factory(**_dummy_if_needed({}, endpoint, session_factory)).client(
+            "sts", region_name=home, endpoint_url=endpoint, config=AUDIT_CONFIG
+        )
         answer = sts.assume_role(RoleArn=account.role_arn, RoleSessionName="mq-network-audit")["Credentials"]
         kwargs = {
             "aws_access_key_id": answer["AccessKeyId"],
@@ -270,26 +407,35 @@ def _credentials(account: Account, endpoint: str | None, session_factory: Sessio
             "aws_session_token": answer["SessionToken"],
         }
         return kwargs, account.label
-    kwargs = {"profile_name": account.profile} if account.profile else {}
+    kwargs = _dummy_if_needed({"profile_name": account.profile} if account.profile else {}, endpoint, session_factory)
     session = session_factory(**kwargs)
     if session.get_credentials() is None:
         raise AuditError(
             f"no AWS credentials for {account.label}: configure a profile, environment variables or SSO, or try --demo"
         )
-    identity = session.client("sts", endpoint_url=endpoint, config=AUDIT_CONFIG).get_caller_identity()
-    return kwargs, str(identity["Account"])
+    region = home or session.region_name or "us-east-1"
+    identity = session.client("sts", region_name=region, endpoint_url=endpoint, config=AUDIT_CONFIG)
+    return kwargs, str(identity.get_caller_identity()["Account"])
+
+
+def _dummy_if_needed(kwargs: dict[str, Any], endpoint: str | None, session_factory: SessionFactory) -> dict[str, Any]:
+    """An endpoint (a moto server, an emulator) with no credentials configured gets dummy ones:
+    emulators want signed requests, and no real account can be reached through them."""
+    if endpoint and "profile_name" not in kwargs and session_factory(**kwargs).get_credentials() is None:
+        return {**kwargs, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return kwargs
 
 
 def _regions(
-    regions: str | None, kwargs: Mapping[str, Any], endpoint: str | None, session_factory: SessionFactory
+    regions: list[str] | None, kwargs: Mapping[str, Any], endpoint: str | None, session_factory: SessionFactory
 ) -> list[str]:
     session = session_factory(**kwargs)
     if not regions:
         if not session.region_name:
             raise AuditError("no region: pass --regions, or set AWS_REGION or a profile's region")
         return [session.region_name]
-    if regions.strip().lower() != "all":
-        return [r.strip() for r in regions.split(",") if r.strip()]
+    if regions != ["all"]:
+        return regions
     try:
         ec2 = session.client("ec2", region_name=session.region_name or "us-east-1", endpoint_url=endpoint)
         enabled = ec2.describe_regions(AllRegions=False)["Regions"]
@@ -301,8 +447,13 @@ def _regions(
 def _reason(err: Exception) -> str:
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
-    return str(err)
+        message = str(error.get("Message", ""))
+        if message.lstrip().startswith("<"):  # an HTML error page from a proxy or an emulator
+            message = "(an HTML page instead of an AWS answer)"
+        return f"{error.get('Code', 'Error')}: {message}".strip()[:500]
+    if isinstance(err, BotoCoreError):
+        return str(err)[:500]
+    return f"{type(err).__name__}: {err}"[:500]
 
 
 class _Progress:
@@ -334,8 +485,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="mq-network-audit",
         description=(
             "Audit Amazon MQ brokers for MQ_NETWORK_OF_BROKERS across regions and accounts, with the rule's "
-            "own code. Exit status: 0 all compliant or not applicable, 1 any non-compliant, 2 usage or "
-            "credential errors (or nothing could be read)."
+            "own code. Exit status: 0 every requested account and region read, nothing non-compliant; 1 any "
+            "non-compliant; 2 usage or credential errors; 3 an account or region could not be read (a gate "
+            "must not pass while blind; --allow-partial accepts what could be read)."
         ),
     )
     where = parser.add_argument_group("where to look")
@@ -355,7 +507,16 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint-url",
         help="send every call to this endpoint (a moto server, an emulator); AWS_ENDPOINT_URL works too",
     )
-    where.add_argument("--demo", action="store_true", help="audit an emulated account in two regions, no credentials")
+    where.add_argument(
+        "--demo",
+        action="store_true",
+        help="audit an emulated account in two regions, in this process: no credentials, no network",
+    )
+    where.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 or 1 on what could be read, even if some account or region failed (default: exit 3)",
+    )
     rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
     for spec in _OPTION_SPECS:
         choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
@@ -369,8 +530,8 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         choices=("table", "json", "csv"),
         default="table",
-        help="table (default; the summary line follows it), json (an array, one object per "
-        "broker) or csv; the summary goes to stderr for json and csv",
+        help="table (default; the summary line follows it), json (an object: results, one per broker; "
+        "failures; summary) or csv; the summary goes to stderr for json and csv",
     )
     return parser
 

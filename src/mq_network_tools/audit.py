@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import re
@@ -82,8 +83,23 @@ SessionFactory = Callable[..., boto3.Session]
 
 
 def make_session(**kwargs: Any) -> boto3.Session:
-    """A session for one account's credentials (the tests replace this to inject failures)."""
-    return boto3.Session(**kwargs)
+    """A session for one account's credentials (the tests replace this to inject failures).
+
+    Every session shares one botocore data loader, so the service models and the endpoint data are
+    parsed once per process, not once per session.
+    """
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", _data_loader())
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
+@functools.cache
+def _data_loader() -> Any:
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -156,11 +172,10 @@ def requested_regions(text: str | None) -> list[str] | None:
     return regions
 
 
+@functools.cache
 def known_regions() -> set[str]:
     """Every region of every partition in botocore's endpoint data (no call is made)."""
-    import botocore.loaders
-
-    data = botocore.loaders.create_loader().load_data("endpoints")
+    data = _data_loader().load_data("endpoints")
     return {region for partition in data.get("partitions", []) for region in partition.get("regions", {})}
 
 
@@ -175,7 +190,7 @@ def run_audit(
     session_factory: SessionFactory | None = None,
     endpoint: Any = _FROM_ENVIRONMENT,
 ) -> int:
-    session_factory = session_factory or make_session
+    session_factory = _one_session_per_credentials(session_factory or make_session)
     started = time.monotonic()
     if endpoint is _FROM_ENVIRONMENT:
         endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -201,6 +216,21 @@ def run_audit(
         )
         return EXIT_PARTIAL
     return EXIT_NON_COMPLIANT if any(row.verdict == "NON_COMPLIANT" for row in rows) else EXIT_OK
+
+
+def _one_session_per_credentials(factory: SessionFactory) -> SessionFactory:
+    """Sessions are costly to make (each loads botocore's data and registers its handlers): one per
+    set of credentials, reused for STS, the region list and every client. Used from the main thread
+    only (sessions are not thread-safe; the clients made from them are)."""
+    made: dict[tuple[tuple[str, Any], ...], boto3.Session] = {}
+
+    def make(**kwargs: Any) -> boto3.Session:
+        key = tuple(sorted(kwargs.items()))
+        if key not in made:
+            made[key] = factory(**kwargs)
+        return made[key]
+
+    return make
 
 
 class Summary(NamedTuple):

@@ -33,6 +33,7 @@ from mq_network.events import rule_parameters as event_parameters
 from mq_network.facts import RESOURCE_TYPE
 from mq_network.mq_api import AwsAccess, EvaluationsNotRecordedError
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.peers import Resolver, aggregator_resolver
 from mq_network.record import RunRecord
 
 __all__ = ["MQ_NETWORK_OF_BROKERS", "EvaluationsNotRecordedError", "InvalidEventError", "lambda_handler"]
@@ -57,8 +58,16 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
     def evaluate_periodic(
         self, event: dict[str, Any], client_factory: Any, valid_rule_parameters: RuleParameters
     ) -> list[Evaluation]:
+        params = valid_rule_parameters
+        config = client_factory.build_client("config") if params.checks_connectors else None
         evaluations = []
-        for broker, verdict in evaluate_region(client_factory.build_client("mq"), valid_rule_parameters):
+        for broker, verdict in evaluate_region(
+            client_factory.build_client("mq"),
+            params,
+            config,
+            self.record.notes,
+            resolver=_resolver(client_factory, params),
+        ):
             self.record.judged(broker.broker_id, verdict.compliance, verdict.unverified)
             evaluations.append(Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation))
         return evaluations
@@ -85,9 +94,22 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
         if configuration_item.get("resourceType") != RESOURCE_TYPE:
             self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
             return [Evaluation(ComplianceType.NOT_APPLICABLE, annotation="This rule evaluates Amazon MQ brokers only.")]
-        verdict = evaluate_item(configuration_item, valid_rule_parameters, lambda: client_factory.build_client("mq"))
+        verdict = evaluate_item(
+            configuration_item,
+            valid_rule_parameters,
+            lambda: client_factory.build_client("mq"),
+            _resolver(client_factory, valid_rule_parameters),
+        )
         self.record.judged(broker_id, verdict.compliance, verdict.unverified)
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
+
+
+def _resolver(client_factory: Any, params: RuleParameters) -> Resolver | None:
+    """Peers beyond the region are checked against the aggregator, with the function's own role:
+    an aggregator lives in the account that deploys the rule, not in each evaluated account."""
+    if not (params.checks_connectors and params.aggregator_name):
+        return None
+    return aggregator_resolver(client_factory.build_client("config", assume_role_mode=False), params.aggregator_name)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:

@@ -8,6 +8,7 @@ three (C = N/3 distinct revisions), each group linked to the next, as a real mes
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections import Counter
@@ -47,22 +48,28 @@ def main() -> int:
             mq = boto3.client("mq", region_name=emulator.REGION)
             ids = seed(mq, size)
             brokers = len(set(ids.values()))  # moto's short IDs can collide; count what exists
-            configs = math.ceil(brokers / 3)
+            configs = math.ceil(len(ids) / 3)  # one configuration per seeded group of three
             session = mq_api.rule_session()
             first = next(iter(ids.items()))
             item = emulator.configuration_item(first[1], first[0])
             current = mq.describe_broker(BrokerId=first[1])["Configurations"]["Current"]
             item["configuration"]["Configuration"] = current
-            runs: list[tuple[str, dict[str, Any], int]] = [
-                ("rule, defaults", emulator.scheduled_event(), 0),
-                ("rule, defaults, N stale results", emulator.scheduled_event(), brokers),
-                ("rule, ScopeTagKey=env", emulator.scheduled_event({"ScopeTagKey": "env"}), 0),
-                ("rule, CheckMode=connectors", emulator.scheduled_event({"CheckMode": "connectors"}), 0),
-                ("rule, connectors, one broker changed", emulator.change_event(item, {"CheckMode": "connectors"}), 0),
+            connectors = {"CheckMode": "connectors"}
+            runs: list[tuple[str, dict[str, Any], int, bool]] = [
+                ("rule, defaults", emulator.scheduled_event(), 0, False),
+                ("rule, defaults, N stale results", emulator.scheduled_event(), brokers, False),
+                ("rule, ScopeTagKey=env", emulator.scheduled_event({"ScopeTagKey": "env"}), 0, False),
+                ("connectors, Config records no broker", emulator.scheduled_event(connectors), 0, False),
+                ("connectors, Config inventory", emulator.scheduled_event(connectors), 0, True),
+                ("connectors, one broker changed", emulator.change_event(item, connectors), 0, False),
             ]
             rows = []
-            for label, event, stale in runs:
-                with emulator.PriorResults([f"b-gone-{n}" for n in range(stale)]), emulator.ApiCalls(session) as calls:
+            for label, event, stale, inventory in runs:
+                with (
+                    emulator.PriorResults([f"b-gone-{n}" for n in range(stale)]),
+                    emulator.ConfigInventory() if inventory else contextlib.nullcontext(),
+                    emulator.ApiCalls(session) as calls,
+                ):
                     result = lambda_handler(event, None)
                 assert isinstance(result, list), result
                 rows.append((label, calls.calls))
@@ -77,7 +84,8 @@ def main() -> int:
         problems += check(brokers, configs, dict(rows))
     print(
         "designed: defaults = ceil(N/100) ListBrokers + ceil(N/100) PutEvaluations + ceil(stale/100) "
-        "GetComplianceDetailsByConfigRule, no per-broker call; connectors adds N DescribeBroker + C revisions"
+        "GetComplianceDetailsByConfigRule, no per-broker call; connectors adds ceil(N/100) SelectResourceConfig "
+        "+ C revisions, and N DescribeBroker only where AWS Config records no broker"
     )
     print("result: " + ("as designed" if not problems else "MISMATCH: " + "; ".join(problems)))
     return 0 if not problems else 1
@@ -91,14 +99,22 @@ def check(brokers: int, configs: int, rows: dict[str, Counter[str]]) -> list[str
             "config-service:PutEvaluations": pages,
             "config-service:GetComplianceDetailsByConfigRule": 1,
         },
-        "rule, CheckMode=connectors": {
+        "connectors, Config records no broker": {
             "mq:ListBrokers": pages,
+            "config-service:SelectResourceConfig": 1,  # an empty answer is one page
             "mq:DescribeBroker": brokers,
             "mq:DescribeConfigurationRevision": configs,
             "config-service:PutEvaluations": pages,
             "config-service:GetComplianceDetailsByConfigRule": 1,
         },
-        "rule, connectors, one broker changed": {
+        "connectors, Config inventory": {
+            "mq:ListBrokers": pages,
+            "config-service:SelectResourceConfig": pages,
+            "mq:DescribeConfigurationRevision": configs,
+            "config-service:PutEvaluations": pages,
+            "config-service:GetComplianceDetailsByConfigRule": 1,
+        },
+        "connectors, one broker changed": {
             "mq:ListBrokers": pages,
             "mq:DescribeConfigurationRevision": 1,
             "config-service:PutEvaluations": 1,

@@ -67,7 +67,9 @@ def test_json_output_parses_back_one_object_per_broker() -> None:
     assert by_name["lonely-Broker-1"]["verdict"] == "NON_COMPLIANT"
     assert by_name["dr-Broker-1"]["verdict"] == "COMPLIANT"  # linked across regions
     assert by_name["dr-Broker-1"]["region"] == "eu-west-1"
-    assert "(external)" in by_name["dr-Broker-1"]["annotation"]
+    # Its peer is in the other region the audit read itself: verified, named with account and region.
+    assert f"({emulator.ACCOUNT_ID} us-east-1)" in by_name["dr-Broker-1"]["annotation"]
+    assert "(external)" not in by_name["dr-Broker-1"]["annotation"]
     assert "10 brokers:" in err  # the summary stays off stdout for machine formats
 
 

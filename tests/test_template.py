@@ -70,8 +70,17 @@ def recorded_actions() -> dict[str, set[str]]:
                 [BrokerSeed("a-Broker-1", tags={"env": "p"})],
             )
             broker_id = ids["a-Broker-1"]
+            far = emulator.static_uri(emulator.endpoint("b-00ff00ff", region="us-west-2"))
+            emulator.apply_configuration(
+                session.client("mq", region_name=emulator.REGION), broker_id, emulator.activemq_xml([("far", far)])
+            )
+            session.client("config", region_name=emulator.REGION).put_configuration_aggregator(
+                ConfigurationAggregatorName="org",
+                AccountAggregationSources=[{"AccountIds": [emulator.ACCOUNT_ID], "AllAwsRegions": True}],
+            )
             item = emulator.configuration_item(broker_id, "a-Broker-1")
             with (
+                emulator.ConfigInventory(aggregate={"b-00ff00ff": {"configurationItemStatus": "OK"}}),
                 faults.config_history(session, item),
                 emulator.ApiCalls(session) as calls,
                 RefusingConfig(session, times=1),
@@ -81,6 +90,7 @@ def recorded_actions() -> dict[str, set[str]]:
                     {**extra, "ScopeTagKey": "env"},
                     {**extra, "CheckMode": "connectors"},
                     {**extra, "CheckMode": "both", "ScopeTagKey": "env"},
+                    {**extra, "CheckMode": "connectors", "AggregatorName": "org"},
                 ):
                     assert isinstance(run(emulator.scheduled_event(parameters)), list)
                     assert isinstance(run(emulator.oversized_event(broker_id, parameters)), list)
@@ -103,9 +113,14 @@ def test_function_role_allows_exactly_what_the_code_calls(recorded_actions: dict
     assert recorded_actions["assuming"] == recorded_actions["own"] | {"sts:AssumeRole"}
 
 
+AGGREGATOR_ACTIONS = {"config:SelectAggregateResourceConfig", "config:DescribeConfigurationAggregators"}
+
+
 def test_member_role_allows_exactly_what_the_code_calls_there(recorded_actions: dict[str, set[str]]) -> None:
+    """The aggregator is read with the function's own role (it lives in the rule's account)."""
     member = actions(role_policies(MEMBER_ROLE, "MemberRole")["rule-calls"])
-    assert member == recorded_actions["own"]
+    assert recorded_actions["own"] >= AGGREGATOR_ACTIONS
+    assert member == recorded_actions["own"] - AGGREGATOR_ACTIONS
 
 
 def test_code_calls_are_found_by_reading_the_code_too(recorded_actions: dict[str, set[str]]) -> None:
@@ -205,6 +220,7 @@ def organization_inputs(values: dict[str, str]) -> dict[str, str]:
         "HasScopeTagKey": bool(values.get("ScopeTagKey")),
         "HasScopeTagValue": bool(values.get("ScopeTagValue")),
         "HasExecutionRoleName": bool(values.get("ExecutionRoleName")),
+        "HasAggregatorName": bool(values.get("AggregatorName")),
     }
     no_value = object()
 

@@ -223,8 +223,16 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
             f"network connector {_quote('; '.join(network.malformed), 80)}",
             (" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617).",),
         )
-    ignored = f" (not counted: {_quote('; '.join(network.ignored), 90)})" if network.ignored else ""
-    if not network.peers and not network.external_peers:
+    ignored = f" (not counted: {_quote('; '.join(network.ignored), 120)})" if network.ignored else ""
+    too_small = network.network_size < params.minimum_network_size
+    if too_small and network.peer_errors:
+        reason = f"its peers beyond the region could not be verified: {'; '.join(network.peer_errors)}"
+        return _Problem(
+            reason,
+            (" Fix: let the rule query the aggregator (config:SelectAggregateResourceConfig).",),
+            unverified=reason,
+        )
+    if not network.peers and not network.external_peers and not network.verified_peers:
         return _Problem(
             f"no connector of it reaches another broker, and no broker in its region connects to it{ignored}"
             if network.ignored
@@ -234,7 +242,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
                 " Fix: connect it to a peer.",
             ),
         )
-    if network.network_size < params.minimum_network_size:
+    if too_small:
         missing = params.minimum_network_size - network.network_size
         return _Problem(
             f"its network has {network.network_size} of the {params.minimum_network_size} brokers "
@@ -276,7 +284,7 @@ def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Eviden
 
 
 def _peer_list(network: Membership) -> str:
-    names = [*network.peers, *(f"{host} (external)" for host in network.external_peers)]
+    names = [*network.peers, *network.verified_peers, *(f"{host} (external)" for host in network.external_peers)]
     shown: list[str] = []
     for peer in names:
         if len(", ".join([*shown, peer])) > _PEER_LIST_LIMIT:

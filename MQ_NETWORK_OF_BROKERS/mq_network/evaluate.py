@@ -14,16 +14,35 @@ from .decision import Verdict, decide, needs_network
 from .facts import BrokerFacts, from_configuration_item, from_summary
 from .gather import gather_brokers, network_evidence
 from .parameters import RuleParameters
+from .peers import Resolver
 
 
-def evaluate_region(mq_client: Any, params: RuleParameters) -> list[tuple[BrokerFacts, Verdict]]:
-    """Every broker the client's region holds, with its verdict."""
-    brokers = gather_brokers(mq_client, params)
-    evidence = network_evidence(mq_client, brokers) if params.checks_connectors else {}
+def evaluate_region(
+    mq_client: Any,
+    params: RuleParameters,
+    config_client: Any = None,
+    notes: list[str] | None = None,
+    summaries: list[dict[str, Any]] | None = None,
+    resolver: Resolver | None = None,
+) -> list[tuple[BrokerFacts, Verdict]]:
+    """Every broker the client's region holds, with its verdict.
+
+    `config_client`: AWS Config in the same account and region, whose inventory spares one
+    DescribeBroker per broker in connectors modes. `resolver`: who says whether peers beyond the
+    region exist (an aggregator, or the audit's own reading of other regions).
+    """
+    brokers = gather_brokers(mq_client, params, config_client, notes, summaries)
+    evidence = (
+        network_evidence(mq_client, brokers, resolver=resolver, count_unverified=params.count_unverified_peers)
+        if params.checks_connectors
+        else {}
+    )
     return [(broker, decide(broker, params, evidence.get(broker.broker_id))) for broker in brokers]
 
 
-def evaluate_item(item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any]) -> Verdict:
+def evaluate_item(
+    item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any], resolver: Resolver | None = None
+) -> Verdict:
     """The verdict on the broker a configuration item describes.
 
     Name checks need nothing beyond the item. Connector checks need the neighbours: the region's
@@ -36,6 +55,11 @@ def evaluate_item(item: Mapping[str, Any], params: RuleParameters, mq_client: Ca
     listed = (from_summary(summary) for summary in mq_api.list_broker_summaries(client))
     others = [other for other in listed if other.broker_id != broker.broker_id]
     evidence = network_evidence(
-        client, [broker, *others], focus=broker.broker_id, minimum_size=params.minimum_network_size
+        client,
+        [broker, *others],
+        focus=broker.broker_id,
+        minimum_size=params.minimum_network_size,
+        resolver=resolver,
+        count_unverified=params.count_unverified_peers,
     )
     return decide(broker, params, evidence[broker.broker_id])

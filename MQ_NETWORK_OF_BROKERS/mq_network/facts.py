@@ -150,6 +150,31 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
     )
 
 
+def from_inventory(row: Mapping[str, Any], listed: BrokerFacts) -> BrokerFacts | None:
+    """Facts from AWS Config's record of the broker (an advanced query row), over what ListBrokers
+    said; None when the record cannot stand in for DescribeBroker (not current, no configuration,
+    tags not a list of key/value pairs)."""
+    if row.get("configurationItemStatus") not in ("OK", "ResourceDiscovered"):
+        return None
+    configuration = _mapping(row.get("configuration"))
+    nested = _mapping(configuration.get("Configuration"))
+    reference = _configuration(
+        configuration.get("ConfigurationId") or nested.get("Id"),
+        configuration.get("ConfigurationRevision")
+        if configuration.get("ConfigurationRevision") is not None
+        else nested.get("Revision"),
+    )
+    raw_tags = row.get("tags", [])
+    if reference is None or not isinstance(raw_tags, list):
+        return None
+    tags: dict[str, str] = {}
+    for tag in raw_tags:
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("key"), str) or not isinstance(tag.get("value"), str):
+            return None
+        tags[tag["key"]] = tag["value"]
+    return listed._replace(configuration=reference, tags=tags)
+
+
 def _text(value: object) -> str | None:
     """A non-empty string field, or None for anything else (missing, null, a number, a list)."""
     return value if isinstance(value, str) and value else None

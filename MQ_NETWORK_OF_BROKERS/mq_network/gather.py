@@ -12,39 +12,83 @@ Lambda retries it, rather than judge a region it could not see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from . import mq_api
 from .connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
-from .facts import IDLE_STATES, BrokerFacts, ConfigurationRef, NotRead, Unreadable, from_description, from_summary
+from .facts import (
+    IDLE_STATES,
+    BrokerFacts,
+    ConfigurationRef,
+    NotRead,
+    Unreadable,
+    from_description,
+    from_inventory,
+    from_summary,
+)
 from .network import Membership, memberships
 from .parameters import RuleParameters
+from .peers import PeerStatus, Resolver, peer_key
 
 Evidence = Membership | Unreadable
 
 
-def gather_brokers(mq_client: Any, params: RuleParameters) -> list[BrokerFacts]:
+# States in which a broker's configuration may be changing under AWS Config's record of it.
+_CHANGING = ("CREATION_IN_PROGRESS", "REBOOT_IN_PROGRESS", "CRITICAL_ACTION_REQUIRED")
+
+
+def gather_brokers(
+    mq_client: Any,
+    params: RuleParameters,
+    config_client: Any = None,
+    notes: list[str] | None = None,
+    summaries: list[dict[str, Any]] | None = None,
+) -> list[BrokerFacts]:
     """Facts for every broker in the region.
 
-    Name checks need ListBrokers only (one call per 100 brokers). Connector checks add one
-    DescribeBroker per ActiveMQ broker, which also carries the tags a scope needs.
+    Name checks need ListBrokers only (one call per 100 brokers). Connector checks need each
+    ActiveMQ broker's current configuration and tags: from AWS Config's inventory (one advanced
+    query per 100 brokers) when `config_client` is given and Config records the broker, else from
+    DescribeBroker, one call per broker. `summaries`: ListBrokers' answer, when the caller has it.
     """
+    listed = [from_summary(summary) for summary in (summaries or mq_api.list_broker_summaries(mq_client))]
+    recorded = _inventory(config_client, listed, notes if notes is not None else []) if params.checks_connectors else {}
     brokers = []
-    for summary in mq_api.list_broker_summaries(mq_client):
-        listed = from_summary(summary)
-        found: BrokerFacts | None = listed
-        if params.checks_connectors and listed.can_be_networked:
-            found = _described(mq_client, listed)
+    for facts in listed:
+        found: BrokerFacts | None = facts
+        if params.checks_connectors and facts.can_be_networked:
+            row = recorded.get(facts.broker_id)
+            found = from_inventory(row, facts) if row is not None and facts.state not in _CHANGING else None
+            if found is None:
+                found = _described(mq_client, facts)  # not recorded, recorded oddly, or changing
             if found is not None and params.needs_tags and isinstance(found.tags, Unreadable):
                 found = _tagged(mq_client, found)  # DescribeBroker failed: the scope may still be known
         elif params.needs_tags:
-            found = _tagged(mq_client, listed)
+            found = _tagged(mq_client, facts)
         if found is not None:  # None: deleted since it was listed; the stale clean-up retires it
             brokers.append(found)
     return brokers
+
+
+def _inventory(config_client: Any, listed: list[BrokerFacts], notes: list[str]) -> dict[str, dict[str, Any]]:
+    """AWS Config's records of the region's brokers, by ID; {} (and a note) when there are none."""
+    if config_client is None or not any(b.can_be_networked for b in listed):
+        return {}
+    try:
+        rows = mq_api.config_inventory(config_client)
+    except ClientError as err:
+        notes.append(
+            f"AWS Config's inventory could not be read ({mq_api.error_code(err) or 'no error code'}): "
+            "every broker was read with DescribeBroker"
+        )
+        return {}
+    by_id = {row["resourceId"]: row for row in rows if isinstance(row.get("resourceId"), str)}
+    if not by_id:
+        notes.append("AWS Config records no Amazon MQ broker in this region: every broker was read with DescribeBroker")
+    return by_id
 
 
 def _described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
@@ -73,12 +117,15 @@ def network_evidence(
     brokers: Iterable[BrokerFacts],
     focus: str | None = None,
     minimum_size: int = 2,
+    resolver: Resolver | None = None,
+    count_unverified: bool = True,
 ) -> dict[str, Evidence]:
     """What the network graph says of each broker (or, with `focus`, of that one broker).
 
     Reads each distinct configuration revision once. With `focus`, reads the focus broker first
     and stops as soon as its network is known to be large enough: the answer is then marked
-    incomplete, a lower bound that more reading could only raise.
+    incomplete, a lower bound that more reading could only raise. `resolver` (peers.py) says
+    which peers outside the region exist; without it none is verified.
     """
     everyone = list(brokers)
     members = [b for b in everyone if b.can_be_networked]
@@ -95,12 +142,34 @@ def network_evidence(
         else:
             reports[broker.broker_id] = outcome
         if focus is not None and focus in reports and position < len(ordered):
-            found = memberships(reports, names, idle)[focus]
+            statuses = _statuses(reports, names, idle, resolver)
+            found = memberships(reports, names, idle, statuses, count_unverified)[focus]
             if found.network_size >= minimum_size:
                 return {focus: found._replace(complete=False)}
-    graph: dict[str, Evidence] = dict(memberships(reports, names, idle))
+    statuses = _statuses(reports, names, idle, resolver)
+    graph: dict[str, Evidence] = dict(memberships(reports, names, idle, statuses, count_unverified))
     graph.update(unreadable)
     return {focus: graph[focus]} if focus is not None and focus in graph else graph
+
+
+def _statuses(
+    reports: Mapping[str, ConnectorReport],
+    names: Mapping[str, str],
+    idle: Mapping[str, Any],
+    resolver: Resolver | None,
+) -> Mapping[str, PeerStatus]:
+    """The resolver's word on every peer outside the region's brokers (one batch for all of them)."""
+    if resolver is None:
+        return {}
+    local = {broker_id.lower() for broker_id in [*names, *idle]}
+    outside = [
+        peer
+        for report in reports.values()
+        for connector in report.connectors
+        for peer in connector.peers
+        if peer_key(peer) not in local
+    ]
+    return resolver(outside) if outside else {}
 
 
 def _why_idle(broker: BrokerFacts) -> str:

@@ -66,12 +66,16 @@ class AwsAccess:
         self._clients: dict[str, Any] = {}
         self._credentials: dict[str, str] | None = None
 
-    def build_client(self, service: str) -> Any:
-        if service not in self._clients:
-            client = self.session.client(service, region_name=self.region, **self._role_credentials())
+    def build_client(self, service: str, region: str | None = None, assume_role_mode: bool = True) -> Any:
+        """A client in the evaluated account (through the role, when one is assumed), or, with
+        `assume_role_mode=False`, with the function's own credentials (rdklib's signature)."""
+        key = f"{service}:{region or self.region}:{assume_role_mode}"
+        if key not in self._clients:
+            credentials = self._role_credentials() if assume_role_mode else {}
+            client = self.session.client(service, region_name=region or self.region, **credentials)
             client.meta.events.register("before-parameter-build", self._count)
-            self._clients[service] = client
-        return self._clients[service]
+            self._clients[key] = client
+        return self._clients[key]
 
     def _role_credentials(self) -> dict[str, str]:
         if self.role_arn is None:
@@ -155,6 +159,71 @@ def put_evaluations(
         answer = config_client.put_evaluations(Evaluations=batch, ResultToken=result_token, TestMode=test_mode)
         refused.extend(answer.get("FailedEvaluations") or [])
     return refused
+
+
+INVENTORY_QUERY = (
+    "SELECT resourceId, resourceName, configurationItemStatus, configuration.ConfigurationId, "
+    "configuration.ConfigurationRevision, configuration.Configuration, tags "
+    "WHERE resourceType = 'AWS::AmazonMQ::Broker'"
+)
+QUERY_PAGE = 100  # SelectResourceConfig's and SelectAggregateResourceConfig's maximum Limit
+IDS_PER_QUERY = 80  # broker IDs in one IN (...) list: the expression stays under its 4,096 characters
+
+
+def config_inventory(config_client: Any) -> list[dict[str, Any]]:
+    """Every Amazon MQ broker AWS Config records in the client's region (one paged advanced query).
+
+    Each result arrives as a JSON string; one that is not a JSON object is skipped (the broker then
+    falls back to DescribeBroker, as one Config has not recorded).
+    """
+    # The calls are spelled out (not passed as bound methods) so that tests reading the code find them.
+    return _select(lambda **request: config_client.select_resource_config(**request), {"Expression": INVENTORY_QUERY})  # noqa: PLW0108
+
+
+def aggregated_brokers(config_client: Any, aggregator: str, broker_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """What the aggregator records of these broker IDs, in any account and region it covers.
+
+    The IDs are interpolated into the query: callers pass only IDs shaped like Amazon MQ's
+    (peers.BROKER_ID), never text read from a configuration as it stands.
+    """
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(broker_ids), IDS_PER_QUERY):
+        listed = ", ".join(f"'{broker_id}'" for broker_id in broker_ids[start : start + IDS_PER_QUERY])
+        expression = (
+            "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
+            f"WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
+        )
+        found += _select(
+            lambda **request: config_client.select_aggregate_resource_config(**request),  # noqa: PLW0108
+            {"Expression": expression, "ConfigurationAggregatorName": aggregator},
+        )
+    return found
+
+
+def aggregator_sources(config_client: Any, aggregator: str) -> dict[str, Any]:
+    """The aggregator's definition (DescribeConfigurationAggregators): which accounts and regions it covers."""
+    answer = config_client.describe_configuration_aggregators(ConfigurationAggregatorNames=[aggregator])
+    aggregators = answer.get("ConfigurationAggregators") or []
+    return dict(aggregators[0]) if aggregators else {}
+
+
+def _select(call: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
+    import json
+
+    rows: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        answer = call(**request, Limit=QUERY_PAGE, **({"NextToken": token} if token else {}))
+        for text in answer.get("Results") or []:
+            try:
+                row = json.loads(text)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        token = answer.get("NextToken")
+        if not token:
+            return rows
 
 
 def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .connectors import ConnectorReport
+from .connectors import ConnectorReport, Peer
+from .peers import NOT_VERIFIED, PeerStatus
 
 
 class Membership(NamedTuple):
@@ -27,19 +28,25 @@ class Membership(NamedTuple):
     malformed: tuple[str, ...]  # its own connectors that name no host
     complete: bool = True  # False: reading stopped once the size was enough (a lower bound)
     ignored: tuple[str, ...] = ()  # its own links that do not count, each with the reason
+    verified_peers: tuple[str, ...] = ()  # external peers confirmed to exist: "b-... (account region)"
+    peer_errors: tuple[str, ...] = ()  # why some external peers could not be checked at all
 
 
 def memberships(
     reports: Mapping[str, ConnectorReport],
     names: Mapping[str, str],
     idle: Mapping[str, tuple[str, str]] | None = None,
+    external_status: Mapping[str, PeerStatus] | None = None,
+    count_unverified: bool = True,
 ) -> dict[str, Membership]:
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
     `idle` maps the region's brokers that can hold no network (ID -> (name, why): being deleted,
     failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another
-    region, account, or a host outside Amazon MQ) is an external node: it counts towards the size
-    of its network.
+    region, account, or a host outside Amazon MQ) is an external node. `external_status`
+    (peers.py) says which of those were verified to exist (they count, named with their account
+    and region), verified gone (they do not), or not verified (they count only when
+    `count_unverified`, ExternalPeers=count).
     """
     known = {broker_id.lower(): broker_id for broker_id in names}
     idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
@@ -58,6 +65,9 @@ def memberships(
     neighbours: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
     external: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
     ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in known.values()}
+    verified: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
+    errors: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
+    statuses = external_status or {}
     for broker_id in known.values():
         find(broker_id)
     for broker_id, report in reports.items():
@@ -75,8 +85,13 @@ def memberships(
                     name, why = idle_by_id[key]
                     ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
                 elif peer_id is None:
-                    external[broker_id].add(peer.host)
-                    union(broker_id, "external:" + key)
+                    kind, text = _external(statuses.get(key, NOT_VERIFIED), peer, connector.name, count_unverified)
+                    if kind == "ignored":
+                        ignored[broker_id][text] = None
+                    else:
+                        {"verified": verified, "external": external, "error": errors}[kind][broker_id].add(text)
+                    if kind in ("verified", "external"):
+                        union(broker_id, "external:" + key)
                 else:
                     neighbours[broker_id].add(peer_id)
                     neighbours[peer_id].add(broker_id)
@@ -92,6 +107,22 @@ def memberships(
             network_size=sizes[find(broker_id)],
             malformed=reports[broker_id].malformed if broker_id in reports else (),
             ignored=tuple(ignored[broker_id]),
+            verified_peers=tuple(sorted(verified[broker_id])),
+            peer_errors=tuple(sorted(errors[broker_id])),
         )
         for broker_id in known.values()
     }
+
+
+def _external(status: PeerStatus, peer: Peer, connector: str, count_unverified: bool) -> tuple[str, str]:
+    """How one peer outside the region's brokers counts: (verified|external|ignored|error, text)."""
+    if status.exists:
+        return "verified", f"{peer.broker_id} ({status.detail})"
+    if status.exists is False:
+        return "ignored", f"{connector} -> {peer.broker_id}: {status.detail}"
+    if status.failed:
+        return "error", status.detail
+    if count_unverified:
+        return "external", peer.host
+    why = f" ({status.detail})" if status.detail else ""
+    return "ignored", f"{connector} -> {peer.broker_id}: not verified, ExternalPeers=ignore{why}"

@@ -15,6 +15,8 @@ from .patterns import UnsafePatternError, check_pattern
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")
+EXTERNAL_PEER_MODES = ("count", "ignore")
+_AGGREGATOR_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)  # AWS Config's aggregator names
 _NETWORK_SIZE_RANGE = (2, 1000)
 
 # Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}, where \w is ASCII only.
@@ -75,6 +77,22 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "With ScopeTagKey: the tag must also have this exact value. Empty: any value.",
     ),
     ParameterSpec(
+        "AggregatorName",
+        "String",
+        "",
+        "With CheckMode connectors or both: an AWS Config configuration aggregator the rule queries to "
+        "verify peers in other regions and accounts (a deleted peer then no longer counts). Empty: "
+        "such peers are not verified.",
+    ),
+    ParameterSpec(
+        "ExternalPeers",
+        "String",
+        "count",
+        "count: peers the rule cannot verify (other regions or accounts outside AggregatorName, hosts "
+        "outside Amazon MQ) count toward the network, named as external. ignore: only verified peers count.",
+        EXTERNAL_PEER_MODES,
+    ),
+    ParameterSpec(
         "ExecutionRoleName",
         "String",
         "",
@@ -106,6 +124,8 @@ class RuleParameters(NamedTuple):
     assume_role: bool = False
     check_mode: str = "name"
     minimum_network_size: int = 2
+    aggregator_name: str | None = None
+    count_unverified_peers: bool = True  # ExternalPeers: count (True) or ignore (False)
 
     @property
     def needs_tags(self) -> bool:
@@ -154,6 +174,17 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
     if check_mode not in CHECK_MODES:
         problems.append(f"CheckMode '{values['CheckMode']}' must be one of {', '.join(CHECK_MODES)}")
     network_size = _parse_network_size(values["MinimumNetworkSize"], problems)
+    aggregator = values["AggregatorName"] or None
+    if aggregator is not None and not _AGGREGATOR_NAME.fullmatch(aggregator):
+        problems.append(
+            f"AggregatorName {aggregator[:80]!r} is not an AWS Config aggregator name: 1-256 of the "
+            "letters, digits, _ and -"
+        )
+    external_peers = values["ExternalPeers"].lower()
+    if external_peers not in EXTERNAL_PEER_MODES:
+        problems.append(
+            f"ExternalPeers '{values['ExternalPeers'][:40]}' must be one of {', '.join(EXTERNAL_PEER_MODES)}"
+        )
     tag_key = values["ScopeTagKey"] or None
     tag_value = values["ScopeTagValue"] or None
     if tag_value is not None and tag_key is None:
@@ -188,6 +219,8 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
         assume_role=assume_role,
         check_mode=check_mode,
         minimum_network_size=network_size,
+        aggregator_name=aggregator,
+        count_unverified_peers=external_peers != "ignore",
     )
 
 

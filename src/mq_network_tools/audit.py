@@ -31,7 +31,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mq_network.evaluate import evaluate_region
+from mq_network.mq_api import list_broker_summaries
 from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameters, parse_parameters
+from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
 
 AUDIT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=10, read_timeout=30)
 MAX_WORKERS = 16
@@ -285,23 +287,42 @@ def audit_targets(
     progress: _Progress | None = None,
     workers: int = MAX_WORKERS,
 ) -> tuple[list[Row], list[Failure]]:
-    """Evaluate every (account, region) target, at most `workers` at a time."""
+    """Evaluate every (account, region) target, at most `workers` at a time.
+
+    In connectors modes the audit first lists every target's brokers, so that a peer in another
+    region or account it reads is verified from its own results (no extra call); the others go to
+    the aggregator (--aggregator), if any. Each region's configurations come from AWS Config's
+    inventory where it records them, from DescribeBroker otherwise.
+    """
     rows: list[Row] = []
     failures: list[Failure] = []
     # Clients are thread-safe, sessions are not: every client is built here, in this thread, from
     # one session per account (which also loads the service model once), then used by one worker.
-    sessions: dict[tuple[tuple[str, Any], ...], boto3.Session] = {}
     clients = []
+    configs = []
     for target in targets:
-        key = tuple(sorted(target.session_kwargs.items()))
-        if key not in sessions:
-            sessions[key] = session_factory(**target.session_kwargs)
-        clients.append(
-            sessions[key].client("mq", region_name=target.region, endpoint_url=endpoint, config=AUDIT_CONFIG)
+        session = session_factory(**target.session_kwargs)
+        clients.append(session.client("mq", region_name=target.region, endpoint_url=endpoint, config=AUDIT_CONFIG))
+        configs.append(
+            session.client("config", region_name=target.region, endpoint_url=endpoint, config=AUDIT_CONFIG)
+            if params.checks_connectors
+            else None
         )
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets))))
+    listed: dict[int, list[dict[str, Any]]] = {}
+    resolver: Resolver | None = None
+    if params.checks_connectors:
+        for index, outcome in _each(pool, targets, lambda i: list_broker_summaries(clients[i])):
+            if isinstance(outcome, Exception):
+                failures.append(Failure(targets[index].account, targets[index].region, _reason(outcome)))
+            else:
+                listed[index] = outcome
+        resolver = _audit_resolver(targets, listed, params, configs)
 
     def one(index: int) -> list[Row]:
         target = targets[index]
+        notes: list[str] = []
+        judged = evaluate_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
         return [
             Row(
                 target.account,
@@ -313,24 +334,54 @@ def audit_targets(
                 verdict.compliance,
                 verdict.annotation,
             )
-            for broker, verdict in evaluate_region(clients[index], params)
+            for broker, verdict in judged
         ]
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-        futures = {pool.submit(one, index): target for index, target in enumerate(targets)}
-        for future in as_completed(futures):
-            target = futures[future]
-            try:
-                rows.extend(future.result())
-            except Exception as err:
-                failures.append(Failure(target.account, target.region, _reason(err)))
-            if progress:
-                progress.done(target)
+    remaining = [i for i in range(len(targets)) if not params.checks_connectors or i in listed]
+    for index, outcome in _each(pool, targets, one, remaining):
+        if isinstance(outcome, Exception):
+            failures.append(Failure(targets[index].account, targets[index].region, _reason(outcome)))
+        else:
+            rows.extend(outcome)
+        if progress:
+            progress.done(targets[index])
+    pool.shutdown()
     if progress:
         progress.finish()
     rows.sort(key=lambda r: (r.account, r.region, r.name))
     failures.sort()
     return rows, failures
+
+
+def _each(
+    pool: ThreadPoolExecutor,
+    targets: Sequence[Target],
+    work: Callable[[int], Any],
+    indexes: Sequence[int] | None = None,
+) -> Iterable[tuple[int, Any]]:
+    """(index, result or the exception it raised) for each target, as they finish."""
+    futures = {pool.submit(work, i): i for i in (range(len(targets)) if indexes is None else indexes)}
+    for future in as_completed(futures):
+        try:
+            yield futures[future], future.result()
+        except Exception as err:
+            yield futures[future], err
+
+
+def _audit_resolver(
+    targets: Sequence[Target], listed: Mapping[int, list[dict[str, Any]]], params: RuleParameters, configs: list[Any]
+) -> Resolver:
+    """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
+    known: dict[str, tuple[str, str, str | None]] = {}
+    for index, summaries in listed.items():
+        for summary in summaries:
+            broker_id = summary.get("BrokerId")
+            if isinstance(broker_id, str):
+                known[broker_id.lower()] = (targets[index].account, targets[index].region, summary.get("BrokerState"))
+    fallback = None
+    if params.aggregator_name and configs and configs[0] is not None:
+        fallback = aggregator_resolver(configs[0], params.aggregator_name)
+    return listed_resolver(known, fallback)
 
 
 def write_results(
@@ -552,6 +603,7 @@ def _parser() -> argparse.ArgumentParser:
         choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
         rule.add_argument(
             _option(spec.name),
+            *(["--aggregator"] if spec.name == "AggregatorName" else []),
             dest=_dest(spec.name),
             metavar=spec.name,
             help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",

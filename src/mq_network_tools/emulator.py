@@ -341,3 +341,95 @@ class ApiCalls:
 def _operation(event_name: str) -> str:
     _, service, operation = event_name.split(".", 2)
     return f"{service}:{operation}"
+
+
+class ConfigInventory:
+    """AWS Config's advanced queries over the emulated Amazon MQ brokers (moto answers none).
+
+    While active, SelectResourceConfig answers the rule's inventory query from moto's own brokers
+    (their current configuration and tags), paged by Limit/NextToken, each result a JSON string as
+    the API reference documents; `stale` (broker ID -> revision) and `missing` (broker IDs) make
+    Config's record lag behind the brokers. SelectAggregateResourceConfig answers from `aggregate`:
+    broker ID -> {"accountId", "awsRegion", "configurationItemStatus"}.
+    """
+
+    def __init__(
+        self,
+        stale: Mapping[str, int] | None = None,
+        missing: Iterable[str] = (),
+        aggregate: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.stale = dict(stale or {})
+        self.missing = set(missing)
+        self.aggregate = {k.lower(): dict(v) for k, v in (aggregate or {}).items()}
+        self.queries: list[str] = []
+
+    def __enter__(self) -> ConfigInventory:
+        from moto.config.responses import ConfigResponse
+
+        self._original = ConfigResponse.select_resource_config
+        store = self
+
+        def select_resource_config(response: Any) -> str:
+            params = json.loads(response.body)
+            store.queries.append(params["Expression"])
+            return json.dumps(store.page(store.inventory(response.current_account, response.region), params))
+
+        def select_aggregate_resource_config(response: Any) -> str:
+            params = json.loads(response.body)
+            store.queries.append(params["Expression"])
+            wanted = set(_ids_in(params["Expression"]))
+            rows = [{"resourceId": key, **row} for key, row in store.aggregate.items() if key in wanted]
+            return json.dumps(store.page(rows, params))
+
+        ConfigResponse.select_resource_config = select_resource_config  # type: ignore[method-assign,assignment]
+        ConfigResponse.select_aggregate_resource_config = select_aggregate_resource_config  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from moto.config.responses import ConfigResponse
+
+        ConfigResponse.select_resource_config = self._original  # type: ignore[method-assign]
+        del ConfigResponse.select_aggregate_resource_config  # type: ignore[attr-defined]
+
+    def inventory(self, account: str, region: str) -> list[dict[str, Any]]:
+        from moto.mq.models import mq_backends
+
+        backend = mq_backends[account][region]
+        rows = []
+        for broker in backend.brokers.values():
+            if broker.id in self.missing:
+                continue
+            current = broker.configurations["current"] or {}
+            revision = self.stale.get(broker.id, current.get("Revision"))
+            rows.append(
+                {
+                    "resourceId": broker.id,
+                    "resourceName": broker.name,
+                    "configurationItemStatus": "OK",
+                    "configuration": {"ConfigurationId": current.get("Id"), "ConfigurationRevision": revision},
+                    "tags": [
+                        {"key": k, "value": v, "tag": f"{k}={v}"} for k, v in backend.list_tags(broker.arn).items()
+                    ],
+                }
+            )
+        return rows
+
+    @staticmethod
+    def page(rows: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+        size = int(params.get("Limit") or 100)
+        start = int(params.get("NextToken") or 0)
+        body: dict[str, Any] = {
+            "Results": [json.dumps(row) for row in rows[start : start + size]],
+            "QueryInfo": {"SelectFields": [{"Name": "resourceId"}]},
+        }
+        if start + size < len(rows):
+            body["NextToken"] = str(start + size)
+        return body
+
+
+def _ids_in(expression: str) -> list[str]:
+    import re
+
+    match = re.search(r"resourceId IN \(([^)]*)\)", expression)
+    return [part.strip().strip("'").lower() for part in match.group(1).split(",")] if match else []

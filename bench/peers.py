@@ -161,8 +161,8 @@ def seed(url: str, n: int) -> set[str]:
 def operations(log: str) -> Counter[str]:
     """Amazon MQ operations from the server's request log (REST paths); query-protocol calls as POST /."""
     counts: Counter[str] = Counter()
-    for method, path in _REQUEST.findall(log):
-        path = path.split("?", 1)[0]
+    for method, url in _REQUEST.findall(log):
+        path = url.split("?", 1)[0]
         if path.startswith("/moto-api"):
             continue
         parts = path.strip("/").split("/")

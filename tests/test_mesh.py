@@ -161,7 +161,7 @@ def test_mesh_configuration_links_each_pair_once() -> None:
     live = re.sub(r"<!--.*?-->", "", result, flags=re.S)
     assert live.count("<networkConnector ") == 2
     assert 'uri="static:(ssl://b-1-1.mq.us-east-1.amazonaws.com:61617)"' in result
-    assert "static:(failover:(ssl://b-2-1.mq.us-east-1.amazonaws.com:61617,ssl://b-2-2" in result
+    assert "masterslave:(ssl://b-2-1.mq.us-east-1.amazonaws.com:61617,ssl://b-2-2" in result
     assert result.count('duplex="true"') == 2
     assert 'userName="admin"' in result
     assert "<!--" not in result  # the source's comments are not copied ...
@@ -202,7 +202,7 @@ def test_cloudformation_plan_passes_cfn_lint(mq: Any, tmp_path: Path, with_secre
     data = json.dumps(resources["Member3Mesh"]["Properties"]["Data"])
     assert '"Member1", "OpenWireEndpoints"' in data
     assert '"Member2", "OpenWireEndpoints"' in data
-    assert "static:(failover:(" in data
+    assert "masterslave:(" in data
     assert resources["Member3MeshAssociation"]["Properties"]["Broker"] == {"Ref": "Member3"}
     assert all(password not in text for password in PASSWORDS.values())
     users = resources["Member1"]["Properties"]["Users"]

@@ -59,14 +59,25 @@ def test_member_name_with_only_the_commented_default_block(mq: Any, prior: Any) 
     assert "it has no network connector and no broker in its region connects to it" in evaluation["Annotation"]
 
 
-def test_active_standby_peer_through_failover(mq: Any, prior: Any) -> None:
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("masterslave:({a},{b})", "COMPLIANT"),
+        ("static:(failover:({a},{b})?randomize=false&maxReconnectAttempts=0)", "COMPLIANT"),
+        ("static:(failover:({a},{b}))", "NON_COMPLIANT"),  # loses the way back after a failover
+    ],
+)
+def test_active_standby_peer_in_the_forms_amazon_mq_documents(mq: Any, prior: Any, form: str, expected: str) -> None:
     ids = emulator.seed_brokers(mq, [BrokerSeed("single"), BrokerSeed("pair", "ACTIVE_STANDBY_MULTI_AZ")])
     pair = ids["pair"]
-    uri = f"static:(failover:(ssl://{endpoint(pair, instance=1)}:61617,ssl://{endpoint(pair, instance=2)}:61617))"
-    apply_configuration(mq, ids["single"], activemq_xml([("to-pair", uri)]))
+    a, b = (f"ssl://{endpoint(pair, instance=n)}:61617" for n in (1, 2))
+    apply_configuration(mq, ids["single"], activemq_xml([("to-pair", form.format(a=a, b=b))]))
     result = run(emulator.scheduled_event(CONNECTORS))
-    assert verdicts(result, ids) == {"single": "COMPLIANT", "pair": "COMPLIANT"}
-    assert "network of 2 brokers, linked to pair" in annotation(result, ids["single"])
+    assert verdicts(result, ids) == {"single": expected, "pair": expected}
+    if expected == "COMPLIANT":
+        assert "network of 2 brokers, linked to pair" in annotation(result, ids["single"])
+    else:
+        assert "to-pair -> pair: one way after a failover (use masterslave:)" in annotation(result, ids["single"])
 
 
 def test_cross_region_peer_is_an_external_member(mq: Any, prior: Any) -> None:
@@ -83,8 +94,10 @@ def test_minimum_network_size(mq: Any, prior: Any) -> None:
     link_brokers(mq, ids, {"m-1": ("m-2", "m-3")})
     result = run(emulator.scheduled_event({**CONNECTORS, "MinimumNetworkSize": "4"}))
     assert verdicts(result, ids) == dict.fromkeys(ids, "NON_COMPLIANT")
-    assert "its network has 3 of the 4 brokers MinimumNetworkSize asks" in annotation(result, ids["m-2"])
-    assert "connect 1 more broker(s)" in annotation(result, ids["m-2"])
+    assert "its network has 3 of the 4 brokers MinimumNetworkSize asks" in annotation(result, ids["m-1"])
+    assert "connect 1 more broker(s)" in annotation(result, ids["m-1"])
+    # A spoke reaches only the hub at ActiveMQ's default networkTTL of 1.
+    assert "its network has 2 of the 4 brokers MinimumNetworkSize asks" in annotation(result, ids["m-2"])
 
 
 def test_both_needs_name_and_connectors(mq: Any, prior: Any) -> None:

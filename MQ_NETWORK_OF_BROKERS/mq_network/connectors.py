@@ -66,6 +66,13 @@ class Connector(NamedTuple):
     duplex: bool
     peers: tuple[Peer, ...]
     ignored: tuple[IgnoredPeer, ...] = ()
+    # Hops a message may travel across bridges made by this connector: ActiveMQ's networkTTL
+    # (default 1), or the smaller of messageTTL and consumerTTL where those are set.
+    ttl: int = 1
+    # A duplex static:(failover:(...)) without maxReconnectAttempts=0: on real ActiveMQ the
+    # reverse direction is lost for good once the peer fails over (Amazon MQ documents
+    # masterslave:, or failover with randomize=false&maxReconnectAttempts=0).
+    fragile_failover: bool = False
 
 
 class ConnectorReport(NamedTuple):
@@ -90,8 +97,31 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         peers = tuple(t for t in targets if isinstance(t, Peer))
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
         duplex = (element.get("duplex") or "").strip().lower() == "true"
-        connectors.append(Connector(name, uri, duplex, peers, ignored))
+        ttl = _ttl(element.get("networkTTL"), element.get("messageTTL"), element.get("consumerTTL"))
+        if ttl is None:
+            malformed.append(f"{name}: networkTTL, messageTTL and consumerTTL must be whole numbers")
+            continue
+        lowered = uri.lower()
+        fragile = "failover:" in lowered and "maxreconnectattempts=0" not in lowered
+        connectors.append(Connector(name, uri, duplex, peers, ignored, ttl, fragile))
     return ConnectorReport(tuple(connectors), tuple(malformed))
+
+
+def _ttl(network: str | None, message: str | None, consumer: str | None) -> int | None:
+    """The connector's effective hop limit, or None when an attribute is not a whole number."""
+    values: list[int | None] = []
+    for written in (network, message, consumer):
+        if written is None:
+            values.append(None)
+            continue
+        text = written.strip()
+        if not (text.lstrip("-").isdigit() and text.isascii()):
+            return None
+        values.append(int(text))
+    base = values[0] if values[0] is not None else 1
+    message_ttl = values[1] if values[1] is not None else base
+    consumer_ttl = values[2] if values[2] is not None else base
+    return max(0, min(message_ttl, consumer_ttl))
 
 
 def _local(tag: str) -> str:

@@ -234,7 +234,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
         )
     if not network.peers and not network.external_peers and not network.verified_peers:
         return _Problem(
-            f"no connector of it reaches another broker, and no broker in its region connects to it{ignored}"
+            f"none of its links counts{ignored}"
             if network.ignored
             else "it has no network connector and no broker in its region connects to it",
             (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .connectors import ConnectorReport, Peer
+from .connectors import Connector, ConnectorReport, Peer
 from .peers import NOT_VERIFIED, PeerStatus
 
 
@@ -41,6 +41,13 @@ def memberships(
 ) -> dict[str, Membership]:
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
+    A broker's network is the brokers it can exchange messages with both ways, as real ActiveMQ
+    forwards them (tests/activemq checks this against the engine): each connector is a bridge
+    from its broker to each peer, and back only when duplex (and not a failover: URI that loses
+    the way back after a failover); a message crosses at most the bridge's TTL hops (networkTTL,
+    1 by default, so two spokes of a hub are not each other's network unless the hub's
+    connectors say networkTTL="2").
+
     `idle` maps the region's brokers that can hold no network (ID -> (name, why): being deleted,
     failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another
     region, account, or a host outside Amazon MQ) is an external node. `external_status`
@@ -50,68 +57,119 @@ def memberships(
     """
     known = {broker_id.lower(): broker_id for broker_id in names}
     idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
-    parent: dict[str, str] = {}
-
-    def find(node: str) -> str:
-        parent.setdefault(node, node)
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    neighbours: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
-    external: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
-    ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in known.values()}
-    verified: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
-    errors: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
     statuses = external_status or {}
-    for broker_id in known.values():
-        find(broker_id)
+    graph = _Graph()
+    ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in known.values()}
+    errors: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
+    shown: dict[str, tuple[str, str]] = {}  # node -> (kind, text): how an external node is named
     for broker_id, report in reports.items():
-        if broker_id not in neighbours:
+        if broker_id not in ignored:
             continue
         for connector in report.connectors:
             for skipped in connector.ignored:
                 ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None  # ordered set
             for peer in connector.peers:
                 key = peer.broker_id.lower()
-                peer_id = known.get(key)
                 if key == broker_id.lower():
                     ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
-                elif key in idle_by_id:
+                    continue
+                if key in idle_by_id:
                     name, why = idle_by_id[key]
                     ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
-                elif peer_id is None:
+                    continue
+                node = known.get(key)
+                if node is None:
                     kind, text = _external(statuses.get(key, NOT_VERIFIED), peer, connector.name, count_unverified)
                     if kind == "ignored":
                         ignored[broker_id][text] = None
-                    else:
-                        {"verified": verified, "external": external, "error": errors}[kind][broker_id].add(text)
-                    if kind in ("verified", "external"):
-                        union(broker_id, "external:" + key)
-                else:
-                    neighbours[broker_id].add(peer_id)
-                    neighbours[peer_id].add(broker_id)
-                    union(broker_id, peer_id)
-    sizes: dict[str, int] = {}
-    for node in list(parent):
-        root = find(node)
-        sizes[root] = sizes.get(root, 0) + 1
-    return {
-        broker_id: Membership(
-            peers=tuple(sorted(names[peer] for peer in neighbours[broker_id])),
-            external_peers=tuple(sorted(external[broker_id])),
-            network_size=sizes[find(broker_id)],
+                        continue
+                    if kind == "error":
+                        errors[broker_id].add(text)
+                        continue
+                    node = "external:" + key
+                    shown.setdefault(node, (kind, text))
+                label = names.get(node) or shown[node][1]
+                graph.link(broker_id, node, connector, label)
+    members: dict[str, Membership] = {}
+    for broker_id in known.values():
+        network = graph.mutual(broker_id)
+        linked = graph.neighbours(broker_id)
+        for node in sorted(linked - network):
+            ignored[broker_id][graph.why_not(broker_id, node)] = None
+        beyond = graph.component(broker_id) - network - linked
+        if beyond:
+            ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL or one-way links"] = None
+        direct = linked & network
+        members[broker_id] = Membership(
+            peers=tuple(sorted(names[node] for node in direct if node in names)),
+            external_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "external")),
+            network_size=len(network | {broker_id}),
             malformed=reports[broker_id].malformed if broker_id in reports else (),
             ignored=tuple(ignored[broker_id]),
-            verified_peers=tuple(sorted(verified[broker_id])),
+            verified_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "verified")),
             peer_errors=tuple(sorted(errors[broker_id])),
         )
-        for broker_id in known.values()
-    }
+    return members
+
+
+class _Graph:
+    """Bridges as directed edges with hop limits, and which brokers reach each other both ways."""
+
+    def __init__(self) -> None:
+        self.edges: dict[str, dict[str, int]] = {}  # source -> destination -> the largest TTL
+        self.notes: dict[tuple[str, str], str] = {}  # (declaring, peer) -> why the way back is missing
+        self._reach: dict[str, set[str]] = {}
+
+    def link(self, source: str, target: str, connector: Connector, label: str) -> None:
+        self._add(source, target, connector.ttl)
+        if connector.duplex and not connector.fragile_failover:
+            self._add(target, source, connector.ttl)
+        elif connector.fragile_failover and connector.duplex:
+            self.notes[(source, target)] = f"{connector.name} -> {label}: one way after a failover (use masterslave:)"
+        else:
+            self.notes[(source, target)] = f"{connector.name} -> {label}: duplex=false, one way only"
+        self.edges.setdefault(target, {})
+
+    def _add(self, source: str, target: str, ttl: int) -> None:
+        targets = self.edges.setdefault(source, {})
+        targets[target] = max(ttl, targets.get(target, 0))
+        self._reach.clear()
+
+    def reach(self, start: str) -> set[str]:
+        """Nodes a message from `start` can arrive at: hop h may cross a bridge whose TTL exceeds h."""
+        if start not in self._reach:
+            seen = {start}
+            frontier = [start]
+            hops = 0
+            while frontier:
+                following = []
+                for node in frontier:
+                    for target, ttl in self.edges.get(node, {}).items():
+                        if hops < ttl and target not in seen:
+                            seen.add(target)
+                            following.append(target)
+                frontier, hops = following, hops + 1
+            self._reach[start] = seen - {start}
+        return self._reach[start]
+
+    def mutual(self, node: str) -> set[str]:
+        return {other for other in self.reach(node) if node in self.reach(other)}
+
+    def neighbours(self, node: str) -> set[str]:
+        return set(self.edges.get(node, {})) | {source for source, targets in self.edges.items() if node in targets}
+
+    def component(self, node: str) -> set[str]:
+        seen, stack = {node}, [node]
+        while stack:
+            for other in self.neighbours(stack.pop()):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        return seen - {node}
+
+    def why_not(self, broker: str, node: str) -> str:
+        note = self.notes.get((broker, node)) or self.notes.get((node, broker))
+        return note or f"{node}: beyond networkTTL"
 
 
 def _external(status: PeerStatus, peer: Peer, connector: str, count_unverified: bool) -> tuple[str, str]:

@@ -94,8 +94,10 @@ def endpoint(broker_id: str, region: str = REGION, instance: int = 1) -> str:
 def activemq_xml(connectors: Sequence[tuple[str, str]] = (), duplex: bool = True) -> str:
     """An ActiveMQ configuration with a <networkConnector> per (name, uri), and Amazon MQ's
     commented-out example block, which must never count."""
+    from xml.sax.saxutils import quoteattr
+
     lines = "".join(
-        f'<networkConnector name="{name}" uri="{uri}" duplex="{str(duplex).lower()}" userName="nob"/>'
+        f'<networkConnector name={quoteattr(name)} uri={quoteattr(uri)} duplex="{str(duplex).lower()}" userName="nob"/>'
         for name, uri in connectors
     )
     block = f"<networkConnectors>{lines}</networkConnectors>" if connectors else ""

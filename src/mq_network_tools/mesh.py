@@ -237,8 +237,13 @@ def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str, keep_comm
 
 
 def uri_wrapping(active_standby: bool) -> tuple[str, str]:
-    """What surrounds a peer's comma-separated transports: failover: when it has two instances."""
-    return ("static:(failover:(", "))") if active_standby else ("static:(", ")")
+    """What surrounds a peer's comma-separated transports: masterslave: when it has two instances.
+
+    The form Amazon MQ documents for an active/standby peer. A duplex static:(failover:(...))
+    without maxReconnectAttempts=0 loses the way back for good once the peer fails over (seen on
+    real ActiveMQ 5.17: tests/activemq), and the rule counts it as one-way.
+    """
+    return ("masterslave:(", ")") if active_standby else ("static:(", ")")
 
 
 def openwire_uri(hosts: list[str]) -> str:

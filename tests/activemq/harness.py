@@ -1,0 +1,215 @@
+"""Real Apache ActiveMQ brokers on loopback, started from Amazon MQ-style configurations.
+
+An Amazon MQ configuration is the `<broker>` element alone. Each broker here gets it wrapped in
+the Spring `<beans>` document ActiveMQ needs, with every Amazon MQ endpoint
+(`ssl://b-<id>-<n>.mq.<region>.amazonaws.com:61617`) rewritten to the loopback port of the broker
+instance it names, persistence off (or a shared store for an active/standby pair), its own
+transports (OpenWire for bridges, STOMP for the test client) on 127.0.0.1 only, and a small heap.
+Brokers are started in parallel and stopped by their process IDs. Debian's `activemq` package
+(ActiveMQ 5.17, as Amazon MQ runs) provides the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ACTIVEMQ_HOME = Path("/usr/share/activemq")
+ACTIVEMQ_JAR = ACTIVEMQ_HOME / "bin" / "activemq.jar"
+CORE = "http://activemq.apache.org/schema/core"
+_ENDPOINT = re.compile(r"(?:ssl|tcp|nio\+ssl|nio)://(?P<label>[A-Za-z0-9-]+)\.mq\.[a-z0-9-]+\.amazonaws\.com\.?:\d+")
+BEANS = """<beans xmlns="http://www.springframework.org/schema/beans"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+{broker}
+</beans>
+"""
+
+
+def available() -> str | None:
+    """None when ActiveMQ and Java can run here, else what to install."""
+    if not ACTIVEMQ_JAR.exists():
+        return "Debian's activemq package (apt-get install -y activemq)"
+    if shutil.which("java") is None:
+        return "a Java runtime (apt-get install -y default-jre-headless)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Instance:
+    """One ActiveMQ process: the instance `<label>` (`<broker-id>-<n>`) of an Amazon MQ broker."""
+
+    label: str
+    openwire: int = field(default_factory=free_port)
+    stomp: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    directory: Path | None = None
+    started_in: float = 0.0
+
+
+class Cluster:
+    """The brokers of one topology: broker ID -> its configuration (`<broker>` XML) and instances."""
+
+    def __init__(self, brokers: Mapping[str, str], instances: Mapping[str, int] | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="activemq-"))
+        self.configurations = dict(brokers)
+        counts = instances or {}
+        self.instances = {
+            f"{broker_id}-{n}": Instance(f"{broker_id}-{n}")
+            for broker_id in brokers
+            for n in range(1, counts.get(broker_id, 1) + 1)
+        }
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def spring_document(self, instance: Instance) -> str:
+        broker_id = instance.label.rsplit("-", 1)[0]
+        root = ET.fromstring(self.configurations[broker_id])
+        ET.register_namespace("", CORE)
+        shared = self.active_standby(broker_id)
+        root.set("brokerName", broker_id)
+        root.set("useJmx", "false")
+        root.set("persistent", "true" if shared else "false")
+        root.set("dataDirectory", str(self.root / broker_id / "data"))
+        for child in list(root):
+            if _local(child.tag) in ("transportConnectors", "persistenceAdapter"):
+                root.remove(child)
+        transports = ET.SubElement(root, f"{{{CORE}}}transportConnectors")
+        for name, uri in (
+            ("openwire", f"tcp://127.0.0.1:{instance.openwire}"),
+            ("stomp", f"stomp://127.0.0.1:{instance.stomp}"),
+        ):
+            ET.SubElement(transports, f"{{{CORE}}}transportConnector", {"name": name, "uri": uri})
+        if shared:  # Amazon MQ's active/standby: two instances, one store, the standby waits on its lock
+            adapter = ET.SubElement(root, f"{{{CORE}}}persistenceAdapter")
+            ET.SubElement(adapter, f"{{{CORE}}}kahaDB", {"directory": str(self.root / broker_id / "kahadb")})
+        for connector in root.iter(f"{{{CORE}}}networkConnector"):
+            connector.set("uri", self.loopback(connector.get("uri") or ""))
+            connector.attrib.pop("userName", None)  # the test brokers run without authentication
+        _sort_children(root)
+        return BEANS.format(broker=ET.tostring(root, encoding="unicode"))
+
+    def loopback(self, uri: str) -> str:
+        """Every Amazon MQ endpoint in `uri` pointed at the loopback port of the instance it names."""
+
+        def port(match: re.Match[str]) -> str:
+            label = match["label"].lower()
+            target = self.instances.get(label)
+            # An endpoint of a broker not in this topology: a port where nothing listens.
+            return f"tcp://127.0.0.1:{target.openwire if target else _DEAD_PORT}"
+
+        return _ENDPOINT.sub(port, uri)
+
+    def active_standby(self, broker_id: str) -> bool:
+        return f"{broker_id}-2" in self.instances
+
+    # --- processes -------------------------------------------------------------------------------
+
+    def start(self, labels: Iterable[str] | None = None, timeout: float = 60.0) -> None:
+        """Start instances in parallel; wait until each active one accepts STOMP connections."""
+        chosen = [self.instances[label] for label in (labels or self.instances)]
+        for instance in chosen:
+            self._launch(instance)
+        deadline = time.monotonic() + timeout
+        waiting = [i for i in chosen if not self._standby_of_running(i)]
+        while waiting and time.monotonic() < deadline:
+            waiting = [i for i in waiting if not _listening(i.stomp)]
+            time.sleep(0.1)
+        if waiting:
+            raise RuntimeError(f"ActiveMQ instance(s) {[i.label for i in waiting]} did not start: see {self.root}")
+        for instance in chosen:
+            if instance.started_in == 0.0:
+                instance.started_in = time.monotonic() - instance.started_in_at  # type: ignore[attr-defined]
+
+    def _standby_of_running(self, instance: Instance) -> bool:
+        broker_id, number = instance.label.rsplit("-", 1)
+        return number != "1" and self.active_standby(broker_id)
+
+    def _launch(self, instance: Instance) -> None:
+        directory = self.root / instance.label
+        (directory / "conf").mkdir(parents=True, exist_ok=True)
+        (directory / "data").mkdir(exist_ok=True)
+        (directory / "conf" / "activemq.xml").write_text(self.spring_document(instance))
+        command = [
+            "java",
+            "-Xms32m",
+            "-Xmx96m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            f"-Dactivemq.home={ACTIVEMQ_HOME}",
+            f"-Dactivemq.base={directory}",
+            f"-Dactivemq.conf={directory / 'conf'}",
+            f"-Dactivemq.data={directory / 'data'}",
+            "-jar",
+            str(ACTIVEMQ_JAR),
+            "start",
+            f"xbean:file:{directory / 'conf' / 'activemq.xml'}",
+        ]
+        log = (directory / "broker.log").open("wb")
+        instance.started_in_at = time.monotonic()  # type: ignore[attr-defined]
+        instance.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True
+        )
+        instance.directory = directory
+
+    def stop(self, label: str) -> None:
+        instance = self.instances[label]
+        if instance.process and instance.process.poll() is None:
+            os.killpg(instance.process.pid, signal.SIGKILL)
+            instance.process.wait(timeout=10)
+
+    def close(self) -> None:
+        for label in self.instances:
+            self.stop(label)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def active(self, broker_id: str) -> Instance:
+        """The instance of the broker that serves clients now (the first whose STOMP port answers)."""
+        for label, instance in self.instances.items():
+            if label.rsplit("-", 1)[0] == broker_id and _listening(instance.stomp):
+                return instance
+        raise RuntimeError(f"no instance of {broker_id} is serving")
+
+
+_DEAD_PORT = 9  # discard: nothing listens there on these machines
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def _sort_children(root: ET.Element) -> None:
+    """ActiveMQ's schema wants the broker's child elements in alphabetical order."""
+    children = sorted(list(root), key=lambda child: _local(child.tag))
+    for child in list(root):
+        root.remove(child)
+    root.extend(children)

@@ -128,19 +128,22 @@ class Cluster:
         for instance in chosen:
             self._launch(instance)
         deadline = time.monotonic() + timeout
-        waiting = [i for i in chosen if not self._standby_of_running(i)]
+        # One instance of each broker serves; an active/standby pair's other one waits on the lock.
+        waiting = {label.rsplit("-", 1)[0] for label in (i.label for i in chosen)}
         while waiting and time.monotonic() < deadline:
-            waiting = [i for i in waiting if not _listening(i.stomp)]
+            waiting = {broker for broker in waiting if not self._serving(broker)}
             time.sleep(0.1)
         if waiting:
-            raise RuntimeError(f"ActiveMQ instance(s) {[i.label for i in waiting]} did not start: see {self.root}")
+            logs = {i.label: _tail(i) for i in chosen if i.label.rsplit("-", 1)[0] in waiting}
+            raise RuntimeError(f"ActiveMQ broker(s) {sorted(waiting)} did not start: {logs}")
         for instance in chosen:
-            if instance.started_in == 0.0:
-                instance.started_in = time.monotonic() - instance.started_in_at  # type: ignore[attr-defined]
+            instance.started_in = time.monotonic() - instance.started_in_at  # type: ignore[attr-defined]
 
-    def _standby_of_running(self, instance: Instance) -> bool:
-        broker_id, number = instance.label.rsplit("-", 1)
-        return number != "1" and self.active_standby(broker_id)
+    def _serving(self, broker_id: str) -> bool:
+        return any(
+            label.rsplit("-", 1)[0] == broker_id and _listening(instance.stomp)
+            for label, instance in self.instances.items()
+        )
 
     def _launch(self, instance: Instance) -> None:
         directory = self.root / instance.label
@@ -186,6 +189,17 @@ class Cluster:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def wait_active(self, broker_id: str, timeout: float = 40.0) -> Instance:
+        """The serving instance, waiting for a standby to take over (it polls its store's lock)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.active(broker_id)
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def active(self, broker_id: str) -> Instance:
         """The instance of the broker that serves clients now (the first whose STOMP port answers)."""
         for label, instance in self.instances.items():
@@ -195,6 +209,11 @@ class Cluster:
 
 
 _DEAD_PORT = 9  # discard: nothing listens there on these machines
+
+
+def _tail(instance: Instance) -> str:
+    log = (instance.directory / "broker.log") if instance.directory else None
+    return log.read_text(errors="replace")[-600:] if log and log.exists() else ""
 
 
 def _listening(port: int) -> bool:

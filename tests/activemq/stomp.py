@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -31,10 +32,8 @@ class Stomp:
         return None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._send("DISCONNECT", {})
-        except OSError:
-            pass
         self.sock.close()
 
     def __enter__(self) -> Stomp:

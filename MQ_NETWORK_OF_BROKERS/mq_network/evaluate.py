@@ -12,7 +12,7 @@ from typing import Any
 from . import mq_api
 from .decision import Verdict, decide, needs_network
 from .facts import BrokerFacts, from_configuration_item, from_summary
-from .gather import gather_brokers, network_evidence
+from .gather import Evidence, gather_brokers, network_evidence
 from .parameters import RuleParameters
 from .peers import Resolver
 
@@ -31,13 +31,26 @@ def evaluate_region(
     DescribeBroker per broker in connectors modes. `resolver`: who says whether peers beyond the
     region exist (an aggregator, or the audit's own reading of other regions).
     """
+    judged = judge_region(mq_client, params, config_client, notes, summaries, resolver)
+    return [(broker, verdict) for broker, verdict, _ in judged]
+
+
+def judge_region(
+    mq_client: Any,
+    params: RuleParameters,
+    config_client: Any = None,
+    notes: list[str] | None = None,
+    summaries: list[dict[str, Any]] | None = None,
+    resolver: Resolver | None = None,
+) -> list[tuple[BrokerFacts, Verdict, Evidence | None]]:
+    """evaluate_region, with each broker's network evidence (what the audit's pictures draw)."""
     brokers = gather_brokers(mq_client, params, config_client, notes, summaries)
     evidence = (
         network_evidence(mq_client, brokers, resolver=resolver, count_unverified=params.count_unverified_peers)
         if params.checks_connectors
         else {}
     )
-    return [(broker, decide(broker, params, evidence.get(broker.broker_id))) for broker in brokers]
+    return [(b, decide(b, params, evidence.get(b.broker_id)), evidence.get(b.broker_id)) for b in brokers]
 
 
 def evaluate_item(

@@ -30,6 +30,16 @@ class Membership(NamedTuple):
     ignored: tuple[str, ...] = ()  # its own links that do not count, each with the reason
     verified_peers: tuple[str, ...] = ()  # external peers confirmed to exist: "b-... (account region)"
     peer_errors: tuple[str, ...] = ()  # why some external peers could not be checked at all
+    links: tuple[Link, ...] = ()  # every direct bridge, for pictures of the network (audit --output html)
+
+
+class Link(NamedTuple):
+    """One direct bridge of a broker, as a picture shows it."""
+
+    node: str  # the peer's broker ID, or "external:<id or host>"
+    label: str  # its name, host, or "b-... (account region)"
+    direction: str  # "both", "out" (this broker forwards to it only) or "in"
+    kind: str = "broker"  # "broker" (of the run), "verified" (outside it, known to exist) or "external"
 
 
 def memberships(
@@ -100,6 +110,15 @@ def memberships(
         if beyond:
             ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL or one-way links"] = None
         direct = linked & network
+        links = tuple(
+            Link(
+                node,
+                names.get(node) or shown[node][1],
+                graph.direction(broker_id, node),
+                "broker" if node in names else shown[node][0],
+            )
+            for node in sorted(linked)
+        )
         members[broker_id] = Membership(
             peers=tuple(sorted(names[node] for node in direct if node in names)),
             external_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "external")),
@@ -108,6 +127,7 @@ def memberships(
             ignored=tuple(ignored[broker_id]),
             verified_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "verified")),
             peer_errors=tuple(sorted(errors[broker_id])),
+            links=links,
         )
     return members
 
@@ -166,6 +186,11 @@ class _Graph:
                     seen.add(other)
                     stack.append(other)
         return seen - {node}
+
+    def direction(self, broker: str, node: str) -> str:
+        out = node in self.edges.get(broker, {})
+        back = broker in self.edges.get(node, {})
+        return "both" if out and back else "out" if out else "in"
 
     def why_not(self, broker: str, node: str) -> str:
         note = self.notes.get((broker, node)) or self.notes.get((node, broker))

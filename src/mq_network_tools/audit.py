@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.evaluate import evaluate_region
+from mq_network.evaluate import judge_region
 from mq_network.mq_api import list_broker_summaries
 from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameters, parse_parameters
 from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
@@ -69,6 +69,9 @@ class Row(NamedTuple):
     engine: str
     verdict: str
     annotation: str
+    # Each direct bridge: (peer broker ID or "external:<id or host>", its label, "both"|"out"|"in").
+    # Empty in name mode (no connector is read). In JSON and the pictures, not in table or CSV.
+    links: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Failure(NamedTuple):
@@ -204,7 +207,7 @@ def run_audit(
     failures += target_failures
     elapsed = time.monotonic() - started
     explicit = regions if regions and regions != ["all"] else None
-    summary = Summary.of(rows, failures, accounts, targets, elapsed, explicit)
+    summary = Summary.of(rows, failures, accounts, targets, elapsed, explicit, params.check_mode)
     write_results(rows, failures, summary, args.output, stdout, colour=stdout.isatty())
     for failure in failures:
         stderr.write(
@@ -244,6 +247,7 @@ class Summary(NamedTuple):
     regions_read: int
     failures: int
     seconds: float
+    check_mode: str = "name"
 
     @classmethod
     def of(
@@ -254,6 +258,7 @@ class Summary(NamedTuple):
         targets: Sequence[Target],
         elapsed: float,
         regions: Sequence[str] | None = None,
+        check_mode: str = "name",
     ) -> Summary:
         failed = {(f.account, f.region) for f in failures}
         read = [t for t in targets if (t.account, t.region) not in failed]
@@ -267,6 +272,7 @@ class Summary(NamedTuple):
             regions_read=len({t.region for t in read}),
             failures=len(failures),
             seconds=round(elapsed, 2),
+            check_mode=check_mode,
         )
 
     def line(self) -> str:
@@ -322,7 +328,7 @@ def audit_targets(
     def one(index: int) -> list[Row]:
         target = targets[index]
         notes: list[str] = []
-        judged = evaluate_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
+        judged = judge_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
         return [
             Row(
                 target.account,
@@ -333,8 +339,9 @@ def audit_targets(
                 broker.engine_type or "",
                 verdict.compliance,
                 verdict.annotation,
+                tuple((link.node, link.label, link.direction, link.kind) for link in getattr(evidence, "links", ())),
             )
-            for broker, verdict in judged
+            for broker, verdict, evidence in judged
         ]
 
     remaining = [i for i in range(len(targets)) if not params.checks_connectors or i in listed]
@@ -394,7 +401,13 @@ def write_results(
 ) -> None:
     if output == "json":
         document = {
-            "results": [row._asdict() for row in rows],
+            "results": [
+                {
+                    **row._asdict(),
+                    "links": [dict(zip(("to", "label", "direction", "kind"), link, strict=True)) for link in row.links],
+                }
+                for row in rows
+            ],
             "failures": [failure._asdict() for failure in failures],
             "summary": summary._asdict(),
         }
@@ -403,7 +416,12 @@ def write_results(
     elif output == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
-        writer.writerows([_spreadsheet_safe(_clean(str(value))) for value in row] for row in rows)
+        writer.writerows([_spreadsheet_safe(_clean(str(value))) for value in row[: len(FIELDS)]] for row in rows)
+    elif output in ("html", "dot", "mermaid"):
+        from . import picture
+
+        render = {"html": picture.html, "dot": picture.dot, "mermaid": picture.mermaid}[output]
+        out.write(render(rows, failures, summary))
     else:
         _table(rows, out, colour)
 
@@ -421,7 +439,7 @@ def _spreadsheet_safe(cell: str) -> str:
 
 def _table(rows: Sequence[Row], out: TextIO, colour: bool) -> None:
     headers = ("ACCOUNT", "REGION", "BROKER ID", "NAME", "MODE", "ENGINE", "VERDICT", "ANNOTATION")
-    cleaned = [[_clean(str(value)) for value in row] for row in rows]
+    cleaned = [[_clean(str(value)) for value in row[: len(FIELDS)]] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in cleaned)]) for i, h in enumerate(headers[:-1])]
     out.write("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  ANNOTATION\n")
     for row, values in zip(rows, cleaned, strict=True):
@@ -610,10 +628,11 @@ def _parser() -> argparse.ArgumentParser:
         )
     parser.add_argument(
         "--output",
-        choices=("table", "json", "csv"),
+        choices=("table", "json", "csv", "html", "dot", "mermaid"),
         default="table",
-        help="table (default; the summary line follows it), json (an object: results, one per broker; "
-        "failures; summary) or csv; the summary goes to stderr for json and csv",
+        help="table (default; the summary line follows it), json (an object: results, one per broker, with "
+        "its links; failures; summary), csv, html (one self-contained page: a picture of each region's brokers "
+        "and links, then the table), dot (Graphviz) or mermaid; the summary goes to stderr except for table",
     )
     return parser
 

@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 CODE := MQ_NETWORK_OF_BROKERS src tests bench scripts
 
-.PHONY: help demo test lint typecheck template-checks unit activemq rdk-test bench package build-RuleFunction embed clean
+.PHONY: help demo test lint typecheck template-checks unit activemq browser rdk-test bench package build-RuleFunction embed clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
@@ -64,8 +64,26 @@ template-checks: $(VENV)/.dev $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		-f template.yaml -f member-role.yaml
 
-unit: $(VENV)/.dev activemq
+unit: $(VENV)/.dev activemq browser
 	$(BIN)/pytest
+
+# The picture tests need Graphviz, Debian's Chromium, and tests/browser's npm packages (Mermaid's
+# parser, Playwright): installed here when possible; elsewhere those tests skip loudly (fail under CI).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium and graphviz for the picture tests"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q chromium graphviz fonts-dejavu-core >/dev/null 2>&1 || \
+				{ apt-get update -q >/dev/null && apt-get install -y -q chromium graphviz fonts-dejavu-core >/dev/null; } || \
+				echo "could not install chromium/graphviz: the picture tests will skip (and fail under CI)"; \
+		else echo "chromium/graphviz missing and this is not root on Debian: the picture tests will skip"; fi; \
+	fi
+	@if command -v npm >/dev/null; then \
+		[ -d tests/browser/node_modules/playwright-core ] || \
+			npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error || \
+			echo "npm ci failed: the Mermaid and browser tests will skip (and fail under CI)"; \
+	else echo "npm missing: the Mermaid and browser tests will skip"; fi
 
 # The real-broker tests (tests/activemq) need Debian's ActiveMQ 5.17: installed here when root on
 # Debian; elsewhere those tests skip with one loud line (and fail under CI=true).

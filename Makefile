@@ -15,12 +15,12 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 CODE := MQ_NETWORK_OF_BROKERS src tests bench scripts
 
-.PHONY: help demo test lint typecheck template-checks unit activemq browser rdk-test bench package build-RuleFunction embed clean
+.PHONY: help demo test lint typecheck template-checks unit activemq browser rdk-test bench package build-RuleFunction build-HookFunction embed clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
 	@echo "make test   - set up, then run every check and test (what CI runs)"
-	@echo "make bench  - print API-call, cold-start and audit concurrency figures"
+	@echo "make bench  - print API-call, cold-start, audit, pattern and prevent (hook, checker) figures"
 	@echo "make package - build/lambda and build/template.yaml for aws cloudformation package"
 
 $(VENV)/.python:
@@ -109,6 +109,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/audit_regions.py
 	$(BIN)/python bench/pattern_bench.py
+	$(BIN)/python bench/prevent_bench.py
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.
@@ -122,6 +123,9 @@ build-RuleFunction:
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: \
 		-r "$(ROOT)/$(RULE)/requirements.txt"
 	"$(PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
+
+# The hook function is the same package with another handler (template.yaml: HookFunction).
+build-HookFunction: build-RuleFunction
 
 # After changing src/mq_network_tools/mesh.py: copy it into template.yaml's SSM document.
 embed: $(VENV)/.python

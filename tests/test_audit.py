@@ -62,7 +62,7 @@ def test_json_output_parses_back_one_object_per_broker() -> None:
     rows = document["results"]
     assert status == 1
     assert len(rows) == 10
-    assert set(rows[0]) == set(audit.FIELDS)
+    assert set(rows[0]) == {*audit.FIELDS, "links"}
     by_name = {row["name"]: row for row in rows}
     assert by_name["lonely-Broker-1"]["verdict"] == "NON_COMPLIANT"
     assert by_name["dr-Broker-1"]["verdict"] == "COMPLIANT"  # linked across regions

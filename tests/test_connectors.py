@@ -256,3 +256,24 @@ def test_brokers_whose_configuration_was_not_read_still_get_linked_by_others() -
     graph = memberships(reports(hub=configuration(connector("c", uri("quiet")))), {"hub": "hub", "quiet": "quiet"})  # type: ignore[arg-type]
     assert graph["quiet"].peers == ("hub",)
     assert graph["quiet"].malformed == ()
+
+
+def test_a_large_ring_walks_each_component_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1,000-broker ring once cost O(N^2 x edges) (54 s); each component is now walked once."""
+    from mq_network import network
+
+    size = 400
+    ids = [f"b-{n}" for n in range(size)]
+    configs = {ids[n]: configuration(connector("c", uri(ids[(n + 1) % size]), duplex=True)) for n in range(size)}
+    calls = 0
+    real = network._Graph.neighbours
+
+    def counted(self: object, node: str) -> set[str]:
+        nonlocal calls
+        calls += 1
+        return real(self, node)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(network._Graph, "neighbours", counted)
+    graph = memberships(reports(**configs), {i: f"ring-Broker-{n}" for n, i in enumerate(ids)})  # type: ignore[arg-type]
+    assert all(m.network_size == 3 for m in graph.values())  # networkTTL 1: itself and its two neighbours
+    assert calls <= 2 * size  # one walk of the component, plus each broker's own neighbours

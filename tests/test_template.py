@@ -214,8 +214,9 @@ def test_runtime_is_the_python_the_tests_run_on() -> None:
     assert FUNCTION["Architectures"] == ["arm64"]
 
 
-def organization_inputs(values: dict[str, str]) -> dict[str, str]:
-    """The organization rule's InputParameters JSON as CloudFormation would render it for `values`."""
+def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[str, str]:
+    """The organization rule's InputParameters JSON (or another such `expression`) as CloudFormation
+    would render it for `values`."""
     conditions = {
         "HasScopeTagKey": bool(values.get("ScopeTagKey")),
         "HasScopeTagValue": bool(values.get("ScopeTagValue")),
@@ -243,7 +244,7 @@ def organization_inputs(values: dict[str, str]) -> dict[str, str]:
         raise AssertionError(f"unexpected {function}")
 
     metadata = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
-    return dict(json.loads(render(metadata["InputParameters"])))
+    return dict(json.loads(render(expression if expression is not None else metadata["InputParameters"])))
 
 
 def test_organization_inputs_are_json_with_empty_ones_omitted() -> None:

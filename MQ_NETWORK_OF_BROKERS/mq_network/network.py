@@ -138,7 +138,9 @@ class _Graph:
     def __init__(self) -> None:
         self.edges: dict[str, dict[str, int]] = {}  # source -> destination -> the largest TTL
         self.notes: dict[tuple[str, str], str] = {}  # (declaring, peer) -> why the way back is missing
+        self.incoming: dict[str, set[str]] = {}  # destination -> sources: neighbours in O(degree)
         self._reach: dict[str, set[str]] = {}
+        self._components: dict[str, frozenset[str]] = {}  # each node -> its whole component, found once
 
     def link(self, source: str, target: str, connector: Connector, label: str) -> None:
         self._add(source, target, connector.ttl)
@@ -153,7 +155,9 @@ class _Graph:
     def _add(self, source: str, target: str, ttl: int) -> None:
         targets = self.edges.setdefault(source, {})
         targets[target] = max(ttl, targets.get(target, 0))
+        self.incoming.setdefault(target, set()).add(source)
         self._reach.clear()
+        self._components.clear()
 
     def reach(self, start: str) -> set[str]:
         """Nodes a message from `start` can arrive at: hop h may cross a bridge whose TTL exceeds h."""
@@ -176,16 +180,21 @@ class _Graph:
         return {other for other in self.reach(node) if node in self.reach(other)}
 
     def neighbours(self, node: str) -> set[str]:
-        return set(self.edges.get(node, {})) | {source for source, targets in self.edges.items() if node in targets}
+        return set(self.edges.get(node, {})) | self.incoming.get(node, set())
 
     def component(self, node: str) -> set[str]:
-        seen, stack = {node}, [node]
-        while stack:
-            for other in self.neighbours(stack.pop()):
-                if other not in seen:
-                    seen.add(other)
-                    stack.append(other)
-        return seen - {node}
+        """Every node linked to `node` through any chain of links (each component is walked once)."""
+        if node not in self._components:
+            seen, stack = {node}, [node]
+            while stack:
+                for other in self.neighbours(stack.pop()):
+                    if other not in seen:
+                        seen.add(other)
+                        stack.append(other)
+            whole = frozenset(seen)
+            for member in whole:
+                self._components[member] = whole
+        return set(self._components[node]) - {node}
 
     def direction(self, broker: str, node: str) -> str:
         out = node in self.edges.get(broker, {})

@@ -9,6 +9,7 @@ COMMANDS = {
     "audit": "mq_network_tools.audit",
     "plan": "mq_network_tools.plan",
     "demo": "mq_network_tools.demo",
+    "check": "mq_network_tools.check",
 }
 
 
@@ -16,10 +17,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in COMMANDS:
         sys.stderr.write(
-            "usage: python -m mq_network_tools {audit,plan,demo} [options]\n"
+            "usage: python -m mq_network_tools {audit,plan,demo,check} [options]\n"
             "  audit  the rule's verdicts across regions and accounts (mq-network-audit)\n"
             "  plan   the mesh that replaces a broker (mq-network-plan)\n"
             "  demo   the rule on an emulated account (mq-network-demo)\n"
+            "  check  templates and Terraform plans before deployment (mq-network-check)\n"
         )
         return 0 if args[:1] in (["-h"], ["--help"]) else 2
     from importlib import import_module

@@ -112,9 +112,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     stderr = stderr or sys.stderr
     parser = _parser()
     args = parser.parse_args(argv)
-    raw = {spec.name: getattr(args, _dest(spec.name)) for spec in _OPTION_SPECS if getattr(args, _dest(spec.name))}
     try:
-        params = parse_parameters(raw)
+        params = parse_parameters(rule_options(args))
     except ParameterError as err:
         stderr.write(f"mq-network-audit: {err}\n")
         return EXIT_USAGE
@@ -135,7 +134,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_NON_COMPLIANT
     except Exception as err:
-        stderr.write(f"mq-network-audit: the audit could not finish: {type(err).__name__}: {_clean(str(err))}\n")
+        stderr.write(f"mq-network-audit: the audit could not finish: {type(err).__name__}: {printable(str(err))}\n")
         return EXIT_PARTIAL
 
 
@@ -172,7 +171,7 @@ def requested_regions(text: str | None) -> list[str] | None:
     unknown = [r for r in regions if r not in known]
     if unknown:
         raise AuditError(
-            f"unknown region(s) {', '.join(_clean(r) for r in unknown)}; known regions: {', '.join(sorted(known))}"
+            f"unknown region(s) {', '.join(printable(r) for r in unknown)}; known regions: {', '.join(sorted(known))}"
         )
     return regions
 
@@ -211,7 +210,8 @@ def run_audit(
     write_results(rows, failures, summary, args.output, stdout, colour=stdout.isatty())
     for failure in failures:
         stderr.write(
-            f"error: account {_clean(failure.account)} region {_clean(failure.region)}: {_clean(failure.reason)}\n"
+            f"error: account {printable(failure.account)} region {printable(failure.region)}: "
+            f"{printable(failure.reason)}\n"
         )
     (stdout if args.output == "table" else stderr).write(summary.line() + "\n")
     if failures and not args.allow_partial:
@@ -416,7 +416,7 @@ def write_results(
     elif output == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
-        writer.writerows([_spreadsheet_safe(_clean(str(value))) for value in row[: len(FIELDS)]] for row in rows)
+        writer.writerows([_spreadsheet_safe(printable(str(value))) for value in row[: len(FIELDS)]] for row in rows)
     elif output in ("html", "dot", "mermaid"):
         from . import picture
 
@@ -426,7 +426,7 @@ def write_results(
         _table(rows, out, colour)
 
 
-def _clean(text: str) -> str:
+def printable(text: str) -> str:
     """Control characters (newlines, ESC, C1 codes) shown as escapes: nothing read from AWS can move
     the cursor, recolour a terminal or start a new row."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else f"\\x{ord(m.group()):02x}", text)
@@ -439,7 +439,7 @@ def _spreadsheet_safe(cell: str) -> str:
 
 def _table(rows: Sequence[Row], out: TextIO, colour: bool) -> None:
     headers = ("ACCOUNT", "REGION", "BROKER ID", "NAME", "MODE", "ENGINE", "VERDICT", "ANNOTATION")
-    cleaned = [[_clean(str(value)) for value in row[: len(FIELDS)]] for row in rows]
+    cleaned = [[printable(str(value)) for value in row[: len(FIELDS)]] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in cleaned)]) for i, h in enumerate(headers[:-1])]
     out.write("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  ANNOTATION\n")
     for row, values in zip(rows, cleaned, strict=True):
@@ -579,6 +579,25 @@ def _option(name: str) -> str:
     return "--" + _dest(name).replace("_", "-")
 
 
+def add_rule_options(parser: argparse.ArgumentParser) -> None:
+    """The rule's parameters as options (--check-mode ...), validated later by parse_parameters."""
+    rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
+    for spec in _OPTION_SPECS:
+        choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
+        rule.add_argument(
+            _option(spec.name),
+            *(["--aggregator"] if spec.name == "AggregatorName" else []),
+            dest=_dest(spec.name),
+            metavar=spec.name,
+            help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",
+        )
+
+
+def rule_options(args: argparse.Namespace) -> dict[str, str]:
+    """The rule parameters the options set, as AWS Config would pass them."""
+    return {spec.name: getattr(args, _dest(spec.name)) for spec in _OPTION_SPECS if getattr(args, _dest(spec.name))}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mq-network-audit",
@@ -616,16 +635,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 or 1 on what could be read, even if some account or region failed (default: exit 3)",
     )
-    rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
-    for spec in _OPTION_SPECS:
-        choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
-        rule.add_argument(
-            _option(spec.name),
-            *(["--aggregator"] if spec.name == "AggregatorName" else []),
-            dest=_dest(spec.name),
-            metavar=spec.name,
-            help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",
-        )
+    add_rule_options(parser)
     parser.add_argument(
         "--output",
         choices=("table", "json", "csv", "html", "dot", "mermaid"),

@@ -1,0 +1,221 @@
+"""CheckMode connectors before deployment: the network a template or a plan declares.
+
+A broker's connectors live in its AWS::AmazonMQ::Configuration (Terraform: aws_mq_configuration).
+When that configuration is in the same template and its XML is written there (Data as base64, or
+Fn::Base64 of a literal or of an Fn::Sub), the rule's own reader (connectors.py) and graph
+(network.py) judge it, so a template gets the verdict the live broker will get. A peer written as
+a reference to another broker of the template (Ref, Fn::GetAtt, Fn::Select of its endpoints) is a
+link to that broker. Anything else the template leaves to deployment (a configuration outside the
+template, XML built from parameters, a peer from a Ref to a parameter) makes the broker
+"cannot be judged before deployment", never a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mq_network.configuration_xml import ConfigurationError, decode_revision
+from mq_network.connectors import ConnectorReport, Peer, parse_connectors
+from mq_network.network import Membership, memberships
+from mq_network.parameters import RuleParameters
+from mq_network.planned import Unknown
+
+BROKER = "AWS::AmazonMQ::Broker"
+CONFIGURATION = "AWS::AmazonMQ::Configuration"
+_MARK = "tmplbroker{}x"  # stands for broker number {} of the template inside a connector URI
+_MARKED = re.compile(r"tmplbroker(\d+)x")
+_UNRESOLVED = "tmplunresolvedx"  # a reference the template cannot resolve (a parameter, an import)
+_SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+_PSEUDO = {"AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
+
+Network = Membership | Unknown
+
+
+def cloudformation_networks(resources: Mapping[str, Any], params: RuleParameters) -> dict[str, Network]:
+    """The network of each broker of a template (logical ID -> membership, or why it is unknown)."""
+    brokers = [str(lid) for lid, res in resources.items() if isinstance(res, Mapping) and res.get("Type") == BROKER]
+    node = {lid: f"template-broker-{i}" for i, lid in enumerate(brokers)}
+    names: dict[str, str] = {}
+    reports: dict[str, ConnectorReport] = {}
+    unknown: dict[str, Unknown] = {}
+    for i, lid in enumerate(brokers):
+        properties = resources[lid].get("Properties") or {}
+        name = properties.get("BrokerName") if isinstance(properties, Mapping) else None
+        names[node[lid]] = name if isinstance(name, str) and name else lid
+        found = _broker_report(lid, properties, resources, brokers, i)
+        if isinstance(found, Unknown):
+            unknown[lid] = found
+        else:
+            reports[node[lid]] = found
+    graph = memberships(reports, names, count_unverified=params.count_unverified_peers)
+    return {lid: unknown.get(lid) or graph[node[lid]] for lid in brokers}
+
+
+def _broker_report(
+    lid: str, properties: Any, resources: Mapping[str, Any], brokers: list[str], index: int
+) -> ConnectorReport | Unknown:
+    if not isinstance(properties, Mapping):
+        return Unknown("its Properties are not an object")
+    reference = properties.get("Configuration")
+    if reference is None:
+        return ConnectorReport((), ())  # Amazon MQ's default configuration declares no connector
+    config_id = _resource_of(reference.get("Id") if isinstance(reference, Mapping) else None)
+    config = resources.get(config_id) if config_id else None
+    if not isinstance(config, Mapping) or config.get("Type") != CONFIGURATION:
+        return Unknown("its connectors are in a configuration outside this template, read once the broker exists")
+    xml = _configuration_xml((config.get("Properties") or {}).get("Data"), brokers)
+    if isinstance(xml, Unknown):
+        return xml
+    try:
+        report = parse_connectors(xml)
+    except (ConfigurationError, ValueError) as err:
+        return Unknown(f"its configuration {config_id} cannot be read ({err})")
+    connectors = []
+    for connector in report.connectors:
+        if any(_UNRESOLVED in peer.host for peer in connector.peers):
+            return Unknown(f"its connector {connector.name} names a peer known only at deployment")
+        connectors.append(connector._replace(peers=tuple(_template_peer(p) for p in connector.peers)))
+    return ConnectorReport(tuple(connectors), report.malformed)
+
+
+def _template_peer(peer: Peer) -> Peer:
+    marked = _MARKED.search(peer.host)
+    return Peer(peer.host, f"template-broker-{marked[1]}", None) if marked else peer
+
+
+def _resource_of(value: object) -> str | None:
+    """The logical ID a Ref or Fn::GetAtt names."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref" and isinstance(argument, str):
+            return argument
+        if function == "Fn::GetAtt" and isinstance(argument, list) and argument and isinstance(argument[0], str):
+            return argument[0]
+    return None
+
+
+def _configuration_xml(data: object, brokers: list[str]) -> str | Unknown:
+    """The XML a Configuration's Data declares, broker references replaced by markers."""
+    try:
+        if isinstance(data, str):
+            return decode_revision(data)
+        if isinstance(data, Mapping) and set(data) == {"Fn::Base64"}:
+            inner = data["Fn::Base64"]
+            if isinstance(inner, str):
+                return inner
+            if isinstance(inner, Mapping) and set(inner) == {"Fn::Sub"}:
+                return _substitute(inner["Fn::Sub"], brokers)
+    except ConfigurationError as err:
+        return Unknown(f"its configuration's Data cannot be read ({err})")
+    return Unknown("its configuration's Data is built at deployment")
+
+
+def _substitute(sub: object, brokers: list[str]) -> str | Unknown:
+    if isinstance(sub, str):
+        text, variables = sub, {}
+    elif isinstance(sub, list) and len(sub) == 2 and isinstance(sub[0], str) and isinstance(sub[1], Mapping):
+        text, variables = sub[0], dict(sub[1])
+    else:
+        return Unknown("its configuration's Data is an Fn::Sub of an unexpected shape")
+
+    def value(match: re.Match[str]) -> str:
+        written = match[1].strip()
+        before = text[: match.start()]
+        bare = before.endswith("://")
+        if written in variables:
+            return _reference(variables[written], brokers, bare)
+        if written in _PSEUDO:
+            return _PSEUDO[written]
+        target, _, attribute = written.partition(".")
+        if target in brokers:
+            return _marker(brokers.index(target), attribute, bare)
+        return _UNRESOLVED
+
+    return _SUB.sub(value, text)
+
+
+def _reference(value: object, brokers: list[str], bare: bool) -> str:
+    """What a variable of Fn::Sub's map stands for: a broker of the template, or unresolved."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"Fn::Select"}:
+        selected = value["Fn::Select"]
+        if isinstance(selected, list) and len(selected) == 2:
+            value = selected[1]
+    target = _resource_of(value)
+    if target in brokers:
+        attribute = value["Fn::GetAtt"][1] if isinstance(value, Mapping) and "Fn::GetAtt" in value else ""
+        return _marker(brokers.index(target), str(attribute), bare)
+    return _UNRESOLVED
+
+
+def _marker(index: int, attribute: str, bare: bool) -> str:
+    mark = _MARK.format(index)
+    if attribute.endswith("Endpoints") and not bare:
+        return f"ssl://{mark}:61617"  # an endpoint attribute holds a whole transport URI
+    return mark
+
+
+def terraform_networks(plan: Mapping[str, Any], params: RuleParameters) -> dict[str, Network]:
+    """The network of each aws_mq_broker a plan creates or updates (address -> membership or why unknown).
+
+    A plan knows a configuration's data only when it is a literal (interpolating another broker's
+    endpoints makes it "known after apply"), and links a broker to its configuration only through
+    the plan's configuration expressions (root-module resources without count or for_each).
+    """
+    changes = [c for c in plan.get("resource_changes") or [] if isinstance(c, Mapping)]
+    configurations = {
+        str(c.get("address")): (c.get("change") or {}) for c in changes if c.get("type") == "aws_mq_configuration"
+    }
+    expressions = {
+        str(r.get("address")): r.get("expressions") or {}
+        for r in ((plan.get("configuration") or {}).get("root_module") or {}).get("resources") or []
+        if isinstance(r, Mapping)
+    }
+    brokers = [
+        c for c in changes if c.get("type") == "aws_mq_broker" and (c.get("change") or {}).get("actions") != ["delete"]
+    ]
+    names: dict[str, str] = {}
+    reports: dict[str, ConnectorReport] = {}
+    unknown: dict[str, Unknown] = {}
+    for change in brokers:
+        address = str(change.get("address"))
+        after = (change.get("change") or {}).get("after") or {}
+        name = after.get("broker_name")
+        names[address] = name if isinstance(name, str) and name else address
+        block = after.get("configuration")
+        referenced = _terraform_configuration(expressions.get(address) or {})
+        if not block and not referenced:
+            reports[address] = ConnectorReport((), ())
+            continue
+        config = configurations.get(referenced or "")
+        if config is None:
+            unknown[address] = Unknown(
+                "its configuration cannot be linked in the plan (this check follows root-module "
+                "references without count or for_each)"
+            )
+            continue
+        data = (config.get("after") or {}).get("data")
+        if not isinstance(data, str):
+            unknown[address] = Unknown(f"its configuration {referenced} has data known only after apply")
+            continue
+        try:
+            reports[address] = parse_connectors(data)
+        except (ConfigurationError, ValueError) as err:
+            unknown[address] = Unknown(f"its configuration {referenced} cannot be read ({err})")
+    graph = memberships(reports, names, count_unverified=params.count_unverified_peers)
+    return {address: unknown.get(address) or graph[address] for address in names}
+
+
+def _terraform_configuration(expressions: Mapping[str, Any]) -> str | None:
+    """The aws_mq_configuration address a broker's configuration block refers to, if one."""
+    blocks = expressions.get("configuration")
+    if not isinstance(blocks, list) or not blocks or not isinstance(blocks[0], Mapping):
+        return None
+    references = (blocks[0].get("id") or {}).get("references") or []
+    for reference in references:
+        if isinstance(reference, str) and reference.startswith("aws_mq_configuration.") and reference.count(".") == 1:
+            return reference
+    return None

@@ -371,3 +371,56 @@ def test_text_output_cannot_be_forged_by_names_in_a_template(tmp_path: Path) -> 
 def test_the_aggregator_option_is_refused_because_the_check_reads_no_aws() -> None:
     status, _, err = run_check(str(DATA), "--aggregator-name", "org")
     assert status == 2 and "reads only files" in err
+
+
+def test_odd_template_shapes_are_judged_without_a_traceback(tmp_path: Path) -> None:
+    template = {
+        "Resources": {
+            "Cfg": {"Type": "AWS::AmazonMQ::Configuration", "Properties": ["not", "a", "mapping"]},
+            "A": {
+                "Type": "AWS::AmazonMQ::Broker",
+                "Properties": {
+                    "BrokerName": "m-Broker-1",
+                    "DeploymentMode": "SINGLE_INSTANCE",
+                    "EngineType": "ACTIVEMQ",
+                    "Configuration": {"Id": {"Ref": "Cfg"}, "Revision": 1},
+                },
+            },
+            "Rabbit": {
+                "Type": "AWS::AmazonMQ::Broker",
+                "Properties": {
+                    "BrokerName": "r-Broker-1",
+                    "DeploymentMode": "SINGLE_INSTANCE",
+                    "EngineType": "RabbitMQ",
+                },
+            },
+        }
+    }
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(template))
+    found = statuses(str(path), "--check-mode", "connectors")
+    assert found["A"][0] == "UNKNOWN" and "built at deployment" in found["A"][1]
+    assert found["Rabbit"][0] == "NOT_APPLICABLE"
+
+
+def test_a_link_to_a_rabbitmq_broker_of_the_template_does_not_count(tmp_path: Path) -> None:
+    xml = (
+        '<broker xmlns="http://activemq.apache.org/schema/core"><networkConnectors>'
+        '<networkConnector name="to-rabbit" duplex="true" uri="static:(ssl://${Rabbit}-1.mq.x.amazonaws.com:61617)"/>'
+        "</networkConnectors></broker>"
+    )
+    broker = {"DeploymentMode": "SINGLE_INSTANCE", "EngineType": "ACTIVEMQ"}
+    template = {
+        "Resources": {
+            "Cfg": {"Type": "AWS::AmazonMQ::Configuration", "Properties": {"Data": {"Fn::Base64": {"Fn::Sub": xml}}}},
+            "A": {
+                "Type": "AWS::AmazonMQ::Broker",
+                "Properties": {**broker, "BrokerName": "a-Broker-1", "Configuration": {"Id": {"Ref": "Cfg"}}},
+            },
+            "Rabbit": {"Type": "AWS::AmazonMQ::Broker", "Properties": {**broker, "EngineType": "RABBITMQ"}},
+        }
+    }
+    path = tmp_path / "rabbit.json"
+    path.write_text(json.dumps(template))
+    found = statuses(str(path), "--check-mode", "connectors")
+    assert found["A"][0] == "NON_COMPLIANT" and "RabbitMQ" in found["A"][1]

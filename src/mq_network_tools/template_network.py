@@ -35,27 +35,32 @@ Network = Membership | Unknown
 
 def cloudformation_networks(resources: Mapping[str, Any], params: RuleParameters) -> dict[str, Network]:
     """The network of each broker of a template (logical ID -> membership, or why it is unknown)."""
-    brokers = [str(lid) for lid, res in resources.items() if isinstance(res, Mapping) and res.get("Type") == BROKER]
+    declared = {
+        str(lid): res for lid, res in resources.items() if isinstance(res, Mapping) and res.get("Type") == BROKER
+    }
+    brokers = list(declared)
     node = {lid: f"template-broker-{i}" for i, lid in enumerate(brokers)}
     names: dict[str, str] = {}
     reports: dict[str, ConnectorReport] = {}
     unknown: dict[str, Unknown] = {}
-    for i, lid in enumerate(brokers):
-        properties = resources[lid].get("Properties") or {}
-        name = properties.get("BrokerName") if isinstance(properties, Mapping) else None
+    for lid, resource in declared.items():
+        name = _properties(resource).get("BrokerName")
         names[node[lid]] = name if isinstance(name, str) and name else lid
-        found = _broker_report(lid, properties, resources, brokers, i)
+        found = _broker_report(resource.get("Properties"), resources, brokers)
         if isinstance(found, Unknown):
             unknown[lid] = found
         else:
             reports[node[lid]] = found
-    graph = memberships(reports, names, count_unverified=params.count_unverified_peers)
+    rabbit = {
+        node[lid]: (names[node[lid]], "RabbitMQ, which has no network of brokers")
+        for lid in brokers
+        if str(_properties(declared[lid]).get("EngineType", "")).upper() == "RABBITMQ"
+    }
+    graph = memberships(reports, names, idle=rabbit, count_unverified=params.count_unverified_peers)
     return {lid: unknown.get(lid) or graph[node[lid]] for lid in brokers}
 
 
-def _broker_report(
-    lid: str, properties: Any, resources: Mapping[str, Any], brokers: list[str], index: int
-) -> ConnectorReport | Unknown:
+def _broker_report(properties: Any, resources: Mapping[str, Any], brokers: list[str]) -> ConnectorReport | Unknown:
     if not isinstance(properties, Mapping):
         return Unknown("its Properties are not an object")
     reference = properties.get("Configuration")
@@ -65,7 +70,7 @@ def _broker_report(
     config = resources.get(config_id) if config_id else None
     if not isinstance(config, Mapping) or config.get("Type") != CONFIGURATION:
         return Unknown("its connectors are in a configuration outside this template, read once the broker exists")
-    xml = _configuration_xml((config.get("Properties") or {}).get("Data"), brokers)
+    xml = _configuration_xml(_properties(config).get("Data"), brokers)
     if isinstance(xml, Unknown):
         return xml
     try:
@@ -78,6 +83,11 @@ def _broker_report(
             return Unknown(f"its connector {connector.name} names a peer known only at deployment")
         connectors.append(connector._replace(peers=tuple(_template_peer(p) for p in connector.peers)))
     return ConnectorReport(tuple(connectors), report.malformed)
+
+
+def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    properties = resource.get("Properties")
+    return properties if isinstance(properties, Mapping) else {}
 
 
 def _template_peer(peer: Peer) -> Peer:
@@ -146,7 +156,8 @@ def _reference(value: object, brokers: list[str], bare: bool) -> str:
             value = selected[1]
     target = _resource_of(value)
     if target in brokers:
-        attribute = value["Fn::GetAtt"][1] if isinstance(value, Mapping) and "Fn::GetAtt" in value else ""
+        written = value.get("Fn::GetAtt") if isinstance(value, Mapping) else None
+        attribute = written[1] if isinstance(written, list) and len(written) > 1 else ""
         return _marker(brokers.index(target), str(attribute), bare)
     return _UNRESOLVED
 

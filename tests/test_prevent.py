@@ -424,3 +424,11 @@ def test_a_link_to_a_rabbitmq_broker_of_the_template_does_not_count(tmp_path: Pa
     path.write_text(json.dumps(template))
     found = statuses(str(path), "--check-mode", "connectors")
     assert found["A"][0] == "NON_COMPLIANT" and "RabbitMQ" in found["A"][1]
+
+
+def test_a_connector_uri_from_a_parameter_cannot_be_judged_yet(tmp_path: Path) -> None:
+    text = (CONNECTORS / "mesh.yaml").read_text().replace('uri="static:(ssl://${PeerHost}:61617)"', 'uri="${PeerHost}"')
+    path = tmp_path / "uri-parameter.yaml"
+    path.write_text(text)
+    found = statuses(str(path), "--check-mode", "connectors")
+    assert found["ParameterPeer"][0] == "UNKNOWN" and "known only at deployment" in found["ParameterPeer"][1]

@@ -79,9 +79,11 @@ def _broker_report(properties: Any, resources: Mapping[str, Any], brokers: list[
         return Unknown(f"its configuration {config_id} cannot be read ({err})")
     connectors = []
     for connector in report.connectors:
-        if any(_UNRESOLVED in peer.host for peer in connector.peers):
+        if _UNRESOLVED in connector.uri:
             return Unknown(f"its connector {connector.name} names a peer known only at deployment")
         connectors.append(connector._replace(peers=tuple(_template_peer(p) for p in connector.peers)))
+    if any(_UNRESOLVED in why for why in report.malformed):
+        return Unknown("one of its connectors has a uri known only at deployment")
     return ConnectorReport(tuple(connectors), report.malformed)
 
 

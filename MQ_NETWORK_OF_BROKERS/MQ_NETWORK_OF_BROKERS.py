@@ -61,7 +61,7 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
         params = valid_rule_parameters
         config = client_factory.build_client("config") if params.checks_connectors else None
         evaluations = []
-        for broker, verdict in evaluate_region(
+        for broker, verdict, _evidence in evaluate_region(
             client_factory.build_client("mq"),
             params,
             config,

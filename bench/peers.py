@@ -12,16 +12,16 @@ request log) and whether it found exactly the brokers outside a network:
 
 The peers are installed in their own virtual environments under build/peers/ (pinned below), never
 in the project's. Targets (issue 12), at N = 200: at most 1/5 of Cloud Custodian's wall time and
-1/40 of Prowler's. Usage: python bench/peers.py [N ...]  (default 50 200 1000; RUNS=3).
+1/40 of Prowler's. Usage: .venv/bin/python bench/peers.py [N ...]  (default 50 200 1000; RUNS=3).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,30 +187,15 @@ def _env(url: str | None = None) -> dict[str, str]:
     return env
 
 
-class moto_server:  # noqa: N801 - used as a context manager
-    def __enter__(self) -> tuple[str, Path]:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.log = Path(tempfile.mkdtemp()) / "moto.log"
-        self.handle = self.log.open("w")
-        server = ROOT / ".venv" / "bin" / "moto_server"
-        self.process = subprocess.Popen(
-            [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=self.handle, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        return url, self.log
+@contextlib.contextmanager
+def moto_server() -> Iterator[tuple[str, Path]]:
+    """The emulator's moto server, its requests logged to a file the call counts are read from."""
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "MQ_NETWORK_OF_BROKERS")]
+    from mq_network_tools import emulator
 
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.handle.close()
+    log = Path(tempfile.mkdtemp()) / "moto.log"
+    with log.open("w") as handle, emulator.moto_server(handle) as url:
+        yield url, log
 
 
 if __name__ == "__main__":

@@ -24,26 +24,13 @@ def evaluate_region(
     notes: list[str] | None = None,
     summaries: list[dict[str, Any]] | None = None,
     resolver: Resolver | None = None,
-) -> list[tuple[BrokerFacts, Verdict]]:
-    """Every broker the client's region holds, with its verdict.
+) -> list[tuple[BrokerFacts, Verdict, Evidence | None]]:
+    """Every broker the client's region holds, with its verdict and its network evidence (pictures).
 
     `config_client`: AWS Config in the same account and region, whose inventory spares one
     DescribeBroker per broker in connectors modes. `resolver`: who says whether peers beyond the
     region exist (an aggregator, or the audit's own reading of other regions).
     """
-    judged = judge_region(mq_client, params, config_client, notes, summaries, resolver)
-    return [(broker, verdict) for broker, verdict, _ in judged]
-
-
-def judge_region(
-    mq_client: Any,
-    params: RuleParameters,
-    config_client: Any = None,
-    notes: list[str] | None = None,
-    summaries: list[dict[str, Any]] | None = None,
-    resolver: Resolver | None = None,
-) -> list[tuple[BrokerFacts, Verdict, Evidence | None]]:
-    """evaluate_region, with each broker's network evidence (what the audit's pictures draw)."""
     brokers = gather_brokers(mq_client, params, config_client, notes, summaries)
     evidence = (
         network_evidence(mq_client, brokers, resolver=resolver, count_unverified=params.count_unverified_peers)

@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.evaluate import judge_region
+from mq_network.evaluate import evaluate_region
 from mq_network.mq_api import list_broker_summaries
 from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameters, parse_parameters
 from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
@@ -328,7 +328,7 @@ def audit_targets(
     def one(index: int) -> list[Row]:
         target = targets[index]
         notes: list[str] = []
-        judged = judge_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
+        judged = evaluate_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
         return [
             Row(
                 target.account,

@@ -7,10 +7,11 @@ teaches moto that one read, so the real handler runs unchanged.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -435,3 +436,42 @@ def _ids_in(expression: str) -> list[str]:
 
     match = re.search(r"resourceId IN \(([^)]*)\)", expression)
     return [part.strip().strip("'").lower() for part in match.group(1).split(",")] if match else []
+
+
+@contextlib.contextmanager
+def moto_server(log: Any = None) -> Iterator[str]:
+    """A moto server process on loopback (for --endpoint-url), its URL; stopped on exit.
+
+    `log`: a file its requests are written to (the peer benchmark counts them); None discards them.
+    Raises RuntimeError when it does not answer within 10 s, so nothing runs against no server.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    output = log if log is not None else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=output,
+        stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server did not answer on {url}")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

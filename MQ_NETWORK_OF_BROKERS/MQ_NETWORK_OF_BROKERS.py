@@ -11,7 +11,9 @@ region gets no evaluation. Here the rule for failure is:
 - a problem that stops the run (a malformed event, ListBrokers or PutEvaluations failing after
   retries, evaluations refused twice, any unexpected exception) -> the invocation raises, so
   Lambda retries it and the dead-letter queue keeps it;
-- invalid rule parameters -> rdklib's error response, nothing sent (AWS Config shows the message).
+- invalid rule parameters -> rdklib's error response, nothing sent; the run record is an ERROR
+  and counts as a FailedRuns metric, so template.yaml's RunsFailedAlarm fires although Lambda
+  records success (retrying cannot mend a parameter).
 
 Every invocation writes one run record (mq_network.record), success or failure.
 """
@@ -130,7 +132,7 @@ def _run(event: dict[str, Any], record: RunRecord) -> Any:
         params = rule.evaluate_parameters(event_parameters(event))
     except InvalidParametersError as err:
         record.notes.append(f"invalid rule parameters, nothing evaluated or sent: {err}")
-        record.finish()
+        record.finish(evaluated=False)
         return _parameter_error_response(err)
     record.check_mode = params.check_mode
     aws = AwsAccess(region=_region(event), role_arn=_role_arn(event, params))

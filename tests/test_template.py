@@ -288,7 +288,8 @@ def test_parameter_specs_in_code_equal_rdk_config() -> None:
 
 
 def test_every_failure_stage_has_an_alarm_that_notifies_the_optional_topic() -> None:
-    """A failed run raises (Errors), may be throttled (Throttles), and ends in the dead-letter queue."""
+    """A failed run raises (Errors), may be throttled (Throttles), ends in the dead-letter queue, or
+    returns having judged nothing (invalid parameters: the rule's own FailedRuns metric)."""
     resources = TEMPLATE["Resources"]
     alarms = {
         (r["Properties"]["Namespace"], r["Properties"]["MetricName"]): r["Properties"]
@@ -299,13 +300,16 @@ def test_every_failure_stage_has_an_alarm_that_notifies_the_optional_topic() -> 
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "Throttles"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("MQNetworkOfBrokers", "FailedRuns"),
+    }
+    targets = {
+        "AWS/Lambda": {"Ref": "RuleFunction"},
+        "AWS/SQS": {"Fn::GetAtt": ["FailedInvocations", "QueueName"]},
+        "MQNetworkOfBrokers": "MQ_NETWORK_OF_BROKERS",  # the RuleName dimension record.py emits
     }
     for (namespace, _), alarm in alarms.items():
         [dimension] = alarm["Dimensions"]
-        target = (
-            {"Ref": "RuleFunction"} if namespace == "AWS/Lambda" else {"Fn::GetAtt": ["FailedInvocations", "QueueName"]}
-        )
-        assert dimension["Value"] == target
+        assert dimension["Value"] == targets[namespace]
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == {

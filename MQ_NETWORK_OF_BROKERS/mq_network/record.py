@@ -64,11 +64,15 @@ class RunRecord:
             "duration_ms": round((time.perf_counter() - self._started) * 1000, 1),
         }
 
-    def finish(self) -> dict[str, Any]:
-        """Write the INFO record and the metrics of a run that completed."""
+    def finish(self, evaluated: bool = True) -> dict[str, Any]:
+        """Write the record and the metrics of a run that returned.
+
+        `evaluated` False: it returned without judging anything (invalid rule parameters): an
+        ERROR record and FailedRuns 1, so the alarm on FailedRuns fires although Lambda saw success.
+        """
         record = self.as_dict()
-        self._write(logging.INFO, record)
-        emit_metrics(record)
+        self._write(logging.INFO if evaluated else logging.ERROR, record)
+        emit_metrics(record, failed=not evaluated)
         return record
 
     def fail(self, error: BaseException) -> dict[str, Any]:

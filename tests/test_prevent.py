@@ -432,3 +432,12 @@ def test_a_connector_uri_from_a_parameter_cannot_be_judged_yet(tmp_path: Path) -
     path.write_text(text)
     found = statuses(str(path), "--check-mode", "connectors")
     assert found["ParameterPeer"][0] == "UNKNOWN" and "known only at deployment" in found["ParameterPeer"][1]
+
+
+def test_files_that_hold_no_template_pass_but_say_nothing_was_judged(tmp_path: Path) -> None:
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    status, out, err = run_check(str(tmp_path))
+    assert status == 0 and out.startswith("0 broker(s)")
+    assert "no CloudFormation template or Terraform plan among the 1 file(s) read: nothing was judged" in err
+    _, _, quiet = run_check(str(DATA))
+    assert quiet == ""

@@ -73,12 +73,23 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         stderr.write(f"mq-network-check: {err}\n")
         return EXIT_USAGE
     findings: list[Finding] = []
+    read = recognised = 0
     try:
         for path in files(args.paths):
-            findings += check_file(path, params)
+            read += 1
+            found = check_file(path, params)
+            if found is not None:
+                recognised += 1
+                findings += found
     except CheckError as err:
         stderr.write(f"mq-network-check: {err}\n")
         return EXIT_USAGE
+    if not recognised:
+        # Not an error (pre-commit passes whatever YAML or JSON changed), but never a silent pass.
+        stderr.write(
+            f"mq-network-check: no CloudFormation template or Terraform plan among the {read} file(s) read: "
+            "nothing was judged\n"
+        )
     if args.output == "json":
         json.dump([f._asdict() for f in findings], stdout, indent=2)
         stdout.write("\n")
@@ -116,7 +127,8 @@ def files(paths: Sequence[str]) -> Iterator[Path]:
             raise CheckError(f"{given}: no such file or folder")
 
 
-def check_file(path: Path, params: Any) -> list[Finding]:
+def check_file(path: Path, params: Any) -> list[Finding] | None:
+    """The findings of one file; None when it is neither a template nor a plan."""
     text = path.read_text(encoding="utf-8", errors="replace")
     document = load(path, text)
     if (
@@ -129,7 +141,7 @@ def check_file(path: Path, params: Any) -> list[Finding]:
         return _cloudformation(path, text, document, params)
     if path.suffix == ".json" and not isinstance(document, Mapping):
         raise CheckError(f"{path}: not a CloudFormation template or a Terraform JSON plan")
-    return []  # a YAML or JSON file that is neither (a folder holds other files too)
+    return None  # a YAML or JSON file that is neither (a folder holds other files too)
 
 
 def load(path: Path, text: str) -> Any:

@@ -18,7 +18,6 @@ import csv
 import functools
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -32,18 +31,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mq_network.evaluate import evaluate_region
 from mq_network.mq_api import list_broker_summaries
-from mq_network.parameters import PARAMETER_SPECS, ParameterError, RuleParameters, parse_parameters
+from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
 from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
+
+from .options import add_rule_options, printable, rule_options
 
 AUDIT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=10, read_timeout=30)
 MAX_WORKERS = 16
 FIELDS = ("account", "region", "broker_id", "name", "mode", "engine", "verdict", "annotation")
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP: cells a spreadsheet would evaluate
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOURS = {"COMPLIANT": "\033[32m", "NON_COMPLIANT": "\033[31m", "NOT_APPLICABLE": "\033[90m"}
-# The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
-_OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
 
 
 class Account(NamedTuple):
@@ -426,12 +424,6 @@ def write_results(
         _table(rows, out, colour)
 
 
-def printable(text: str) -> str:
-    """Control characters (newlines, ESC, C1 codes) shown as escapes: nothing read from AWS can move
-    the cursor, recolour a terminal or start a new row."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else f"\\x{ord(m.group()):02x}", text)
-
-
 def _spreadsheet_safe(cell: str) -> str:
     """OWASP's rule for CSV injection: a cell a spreadsheet would evaluate starts with a quote."""
     return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
@@ -569,33 +561,6 @@ class _Progress:
     def finish(self) -> None:
         self._stream.write("\r\033[K")
         self._stream.flush()
-
-
-def _dest(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-def _option(name: str) -> str:
-    return "--" + _dest(name).replace("_", "-")
-
-
-def add_rule_options(parser: argparse.ArgumentParser) -> None:
-    """The rule's parameters as options (--check-mode ...), validated later by parse_parameters."""
-    rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
-    for spec in _OPTION_SPECS:
-        choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
-        rule.add_argument(
-            _option(spec.name),
-            *(["--aggregator"] if spec.name == "AggregatorName" else []),
-            dest=_dest(spec.name),
-            metavar=spec.name,
-            help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",
-        )
-
-
-def rule_options(args: argparse.Namespace) -> dict[str, str]:
-    """The rule parameters the options set, as AWS Config would pass them."""
-    return {spec.name: getattr(args, _dest(spec.name)) for spec in _OPTION_SPECS if getattr(args, _dest(spec.name))}
 
 
 def _parser() -> argparse.ArgumentParser:

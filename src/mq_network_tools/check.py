@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, TextIO
 from mq_network.parameters import ParameterError, parse_parameters
 from mq_network.planned import UNKNOWN, Planned, Unknown, cloudformation_broker, judge_planned
 
-from .audit import add_rule_options, printable, rule_options
+from .options import add_rule_options, printable, rule_options
 from .template_network import cloudformation_networks, terraform_networks
 
 RULE_ID = "MQ_NETWORK_OF_BROKERS"

@@ -1,0 +1,48 @@
+"""What the command-line tools share without AWS: the rule's parameters as options, safe text.
+
+Kept apart from audit.py so that mq-network-check, which reads only files, does not import boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from mq_network.parameters import PARAMETER_SPECS
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
+_OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
+
+
+def printable(text: str) -> str:
+    """Control characters (newlines, ESC, C1 codes) shown as escapes: nothing read from AWS can move
+    the cursor, recolour a terminal or start a new row."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else f"\\x{ord(m.group()):02x}", text)
+
+
+def _dest(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _option(name: str) -> str:
+    return "--" + _dest(name).replace("_", "-")
+
+
+def add_rule_options(parser: argparse.ArgumentParser) -> None:
+    """The rule's parameters as options (--check-mode ...), validated later by parse_parameters."""
+    rule = parser.add_argument_group("rule parameters (validated as the rule validates them)")
+    for spec in _OPTION_SPECS:
+        choices = f" ({', '.join(spec.allowed_values)})" if spec.allowed_values else ""
+        rule.add_argument(
+            _option(spec.name),
+            *(["--aggregator"] if spec.name == "AggregatorName" else []),
+            dest=_dest(spec.name),
+            metavar=spec.name,
+            help=f"{spec.description}{choices} Default: {spec.default or '(empty)'}",
+        )
+
+
+def rule_options(args: argparse.Namespace) -> dict[str, str]:
+    """The rule parameters the options set, as AWS Config would pass them."""
+    return {spec.name: getattr(args, _dest(spec.name)) for spec in _OPTION_SPECS if getattr(args, _dest(spec.name))}

@@ -20,6 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 LOGGER = logging.getLogger("mq_network")
+# A library's logger: where nothing configures logging (the demo, the tools) Python's last-resort
+# handler would print ERROR records to stderr beside the tool's own message. Lambda's root handler
+# still receives every record through propagation.
+LOGGER.addHandler(logging.NullHandler())
 if LOGGER.level == logging.NOTSET:
     # Lambda's text log format leaves the root logger at WARNING; the run record is INFO.
     LOGGER.setLevel(logging.INFO)

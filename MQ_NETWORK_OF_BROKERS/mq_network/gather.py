@@ -81,7 +81,7 @@ def _inventory(config_client: Any, listed: list[BrokerFacts], notes: list[str]) 
         rows = mq_api.config_inventory(config_client)
     except ClientError as err:
         notes.append(
-            f"AWS Config's inventory could not be read ({mq_api.error_code(err) or 'no error code'}): "
+            f"AWS Config's inventory could not be read ({mq_api.error_code(err)}): "
             "every broker was read with DescribeBroker"
         )
         return {}
@@ -96,7 +96,7 @@ def _described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     try:
         description = mq_api.describe_broker(mq_client, facts.broker_id)
     except ClientError as err:
-        reason = Unreadable(f"DescribeBroker failed ({mq_api.error_code(err) or 'no error code'})")
+        reason = Unreadable(f"DescribeBroker failed ({mq_api.error_code(err)})")
         # What ListBrokers said stands; the configuration and the tags cannot be known.
         return facts._replace(configuration=reason, tags=reason)
     return None if description is None else from_description(description, facts)
@@ -108,7 +108,7 @@ def _tagged(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     try:
         tags = mq_api.broker_tags(mq_client, facts.arn)
     except ClientError as err:
-        return facts._replace(tags=Unreadable(f"ListTags failed ({mq_api.error_code(err) or 'no error code'})"))
+        return facts._replace(tags=Unreadable(f"ListTags failed ({mq_api.error_code(err)})"))
     return None if tags is None else facts._replace(tags=tags)
 
 
@@ -203,7 +203,7 @@ def _read_revision(mq_client: Any, configuration: ConfigurationRef) -> Connector
     try:
         data = mq_api.configuration_revision_data(mq_client, *configuration)
     except ClientError as err:
-        code = mq_api.error_code(err) or "no error code"
+        code = mq_api.error_code(err)
         if code in ("NotFoundException", "NotFound"):
             return Unreadable(f"{where} was not found")
         return Unreadable(f"reading {where} failed ({code})")

@@ -265,7 +265,8 @@ def configuration_revision_data(mq_client: Any, configuration_id: str, revision:
 
 
 def error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+    """The AWS error code, or "no error code" (what an annotation shows when AWS gave none)."""
+    return str(err.response.get("Error", {}).get("Code") or "no error code")
 
 
 def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

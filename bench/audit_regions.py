@@ -8,12 +8,8 @@ milliseconds away, so the runs are repeated with a simulated round trip per HTTP
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 REGIONS_WITH_BROKERS = (
@@ -25,25 +21,6 @@ BROKERS_PER_REGION = 6
 LATENCIES_MS = (0, 100)
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    binary = Path(sys.executable).parent / "moto_server"
-    server = subprocess.Popen(
-        [str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-            return server, url
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("moto_server did not start")
-
-
 def main() -> int:
     from mq_network_tools import emulator
 
@@ -53,8 +30,7 @@ def main() -> int:
     from mq_network.parameters import parse_parameters
     from mq_network_tools import audit
 
-    server, url = start_server()
-    try:
+    with emulator.moto_server() as url:
         for region in REGIONS_WITH_BROKERS:
             client = boto3.client("mq", region_name=region, endpoint_url=url)
             seeds = [emulator.BrokerSeed(f"{region}-Broker-{n}") for n in range(BROKERS_PER_REGION)]
@@ -65,13 +41,15 @@ def main() -> int:
         )
         for latency in LATENCIES_MS:
 
-            def session_factory(**kwargs: Any) -> Any:
-                session = boto3.Session(**kwargs)
+            def with_latency(**kwargs: Any) -> Any:
+                session = audit.make_session(**kwargs)  # as the CLI makes them: one shared data loader
                 if latency:  # noqa: B023 - each pass builds its own sessions
                     session.events.register("before-send", lambda **_: time.sleep(latency / 1000))  # noqa: B023
                 return session
 
-            targets, failures = audit._targets([audit.Account("current")], "all", url, session_factory)
+            session_factory = audit._one_session_per_credentials(with_latency)  # as run_audit does
+
+            targets, failures = audit._targets([audit.Account("current")], ["all"], url, session_factory)
             assert not failures, failures
             timings = {}
             for label, workers in (("sequential", 1), ("concurrent", audit.MAX_WORKERS)):
@@ -89,9 +67,6 @@ def main() -> int:
                 f"  {slowest:>13.2f}s  {timings['sequential'] / timings['concurrent']:.1f}x faster, "
                 f"{timings['concurrent'] / slowest:.1f}x the slowest region"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

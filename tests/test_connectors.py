@@ -191,7 +191,7 @@ def test_hub_and_spoke_spokes_without_connectors_are_members() -> None:
     # ActiveMQ's default networkTTL of 1: a message from s1 reaches the hub, never s2 (seen on
     # real ActiveMQ, tests/activemq); the annotation says why the rest does not count.
     assert graph["s1"].network_size == 2
-    assert "1 more linked broker(s) beyond networkTTL or one-way links" in graph["s1"].ignored
+    assert "1 more linked broker(s) beyond networkTTL" in graph["s1"].ignored
     assert graph["alone"].network_size == 1
     assert graph["alone"].peers == ()
     wide = memberships(
@@ -205,35 +205,97 @@ def test_hub_and_spoke_spokes_without_connectors_are_members() -> None:
     assert wide["s1"].network_size == 3  # with networkTTL="2" every direction is delivered
 
 
-def test_a_one_way_connector_is_no_network_for_either_broker() -> None:
+def test_a_one_way_connector_makes_both_brokers_members_and_is_named() -> None:
+    """Real ActiveMQ carries messages along a duplex="false" bridge (tests/activemq): both count."""
     graph = memberships(
         reports(a=configuration(connector("to-b", uri("b"), duplex=False)), b=configuration()),  # type: ignore[arg-type]
         {"a": "a", "b": "b"},
     )
-    assert graph["a"].network_size == graph["b"].network_size == 1
-    assert graph["a"].ignored == ("to-b -> b: duplex=false, one way only",)
-    assert graph["b"].ignored == ("to-b -> a: duplex=false, one way only",) or graph["b"].ignored
+    assert graph["a"].network_size == graph["b"].network_size == 2
+    assert graph["a"].peers == ("b",) and graph["b"].peers == ("a",)
+    assert graph["a"].ignored == graph["b"].ignored == ()
+    assert graph["a"].one_way == ("to-b -> b: duplex=false (out only)",)
+    assert graph["b"].one_way == ("a's to-b -> b: duplex=false (in only)",)
+
+
+def test_the_guides_concentrator_is_a_network() -> None:
+    """The developer guide's concentrator shape: Broker3..5 forward one way (duplex="false") to
+    Broker1 and Broker2. Every broker is in a network; its size counts the brokers messages cross
+    to or from it within the default networkTTL of 1 (the published XML: tests/activemq)."""
+    edge = configuration(
+        connector("to-1", uri("Broker1"), duplex=False), connector("to-2", uri("Broker2"), duplex=False)
+    )
+    graph = memberships(
+        reports(
+            Broker1=configuration(),
+            Broker2=configuration(),
+            Broker3=edge,
+            Broker4=edge,
+            Broker5=edge,
+        ),  # type: ignore[arg-type]
+        {f"Broker{n}": f"Broker{n}" for n in range(1, 6)},
+    )
+    assert graph["Broker1"].network_size == graph["Broker2"].network_size == 4
+    assert {graph[f"Broker{n}"].network_size for n in (3, 4, 5)} == {3}
+    assert graph["Broker3"].one_way == (
+        "to-1 -> Broker1: duplex=false (out only)",
+        "to-2 -> Broker2: duplex=false (out only)",
+    )
+    assert "Broker3's to-1 -> Broker1: duplex=false (in only)" in graph["Broker1"].one_way
 
 
 @pytest.mark.parametrize(
-    ("wrapper", "counted"),
+    ("attributes", "ttl", "size"),
+    [
+        ('consumerTTL="1" messageTTL="-1"', 1, 2),  # aws-samples/amazon-mq-workshop's connectors
+        ('networkTTL="-1"', None, 3),
+        ('messageTTL="-1" consumerTTL="-1"', None, 3),
+        ('networkTTL="2" messageTTL="-1"', 2, 3),
+        ('messageTTL="0"', 0, 1),  # no message may cross even one bridge
+    ],
+)
+def test_a_negative_ttl_is_no_limit_as_in_activemq(attributes: str, ttl: int | None, size: int) -> None:
+    """A chain a -> b -> c of duplex connectors: a reaches c only if two hops are allowed."""
+    a_to_b = connector("c", uri("b")).replace("/>", f" {attributes}/>")
+    b_to_c = connector("c", uri("c")).replace("/>", f" {attributes}/>")
+    [found] = parse_connectors(configuration(a_to_b)).connectors
+    assert found.ttl == ttl
+    graph = memberships(
+        reports(a=configuration(a_to_b), b=configuration(b_to_c), c=configuration()),  # type: ignore[arg-type]
+        {"a": "a", "b": "b", "c": "c"},
+    )
+    assert graph["a"].network_size == size
+
+
+def test_a_ttl_that_is_not_a_java_int_is_malformed() -> None:
+    for written in ("x", "1.5", "99999999999", ""):
+        report = parse_connectors(configuration(connector("c", uri("b")).replace("/>", f' networkTTL="{written}"/>')))
+        assert report.malformed == ("c: networkTTL, messageTTL and consumerTTL must be whole numbers",), written
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "both_ways"),
     [
         ("masterslave:(ssl://{h1}:61617,ssl://{h2}:61617)", True),
         ("static:(failover:(ssl://{h1}:61617,ssl://{h2}:61617)?randomize=false&maxReconnectAttempts=0)", True),
         ("static:(failover:(ssl://{h1}:61617,ssl://{h2}:61617))", False),
     ],
 )
-def test_links_to_an_active_standby_peer_count_only_in_the_forms_that_survive_a_failover(
-    wrapper: str, counted: bool
+def test_links_to_an_active_standby_peer_count_and_the_form_that_loses_the_way_back_is_named(
+    wrapper: str, both_ways: bool
 ) -> None:
+    """After a failover, a duplex static:(failover:(...)) still carries messages one way (real
+    ActiveMQ, tests/activemq): both brokers count, and the annotation names the link."""
     uri_text = wrapper.format(h1=HOST.format("b-2222").replace("-1.", "-1."), h2="b-2222-2.mq.us-east-1.amazonaws.com")
     graph = memberships(
         reports(**{"b-1111": configuration(connector("to-pair", uri_text)), "b-2222": configuration()}),  # type: ignore[arg-type]
         {"b-1111": "single", "b-2222": "pair"},
     )
-    assert (graph["b-1111"].network_size == 2) is counted
-    if not counted:
-        assert graph["b-1111"].ignored[0] == "to-pair -> pair: one way after a failover (use masterslave:)"
+    assert graph["b-1111"].network_size == graph["b-2222"].network_size == 2
+    if both_ways:
+        assert graph["b-1111"].one_way == ()
+    else:
+        assert graph["b-1111"].one_way == ("to-pair -> pair: one way after a failover (use masterslave:) (out only)",)
 
 
 def test_cross_region_and_foreign_peers_are_external_members() -> None:

@@ -320,14 +320,16 @@ def test_connectors_declared_in_the_template_are_judged_with_the_rules_reader() 
     assert "to-peer names a peer known only at deployment" in found["ParameterPeer"][1]
 
 
-def test_a_one_way_connector_in_a_template_is_not_a_network(tmp_path: Path) -> None:
+def test_a_one_way_connector_in_a_template_is_a_network_and_is_named(tmp_path: Path) -> None:
+    """Real ActiveMQ carries messages along a duplex="false" bridge: both brokers are members."""
     duplex = 'duplex="true" uri="static:(${Peer})"'
     text = (CONNECTORS / "mesh.yaml").read_text().replace(duplex, 'uri="static:(${Peer})"')
     path = tmp_path / "one-way.yaml"
     path.write_text(text)
     found = statuses(str(path), "--check-mode", "connectors")
-    assert found["OrdersBroker1"][0] == "NON_COMPLIANT" and found["OrdersBroker2"][0] == "NON_COMPLIANT"
-    assert "duplex=false, one way only" in found["OrdersBroker1"][1]
+    assert found["OrdersBroker1"][0] == "COMPLIANT" and found["OrdersBroker2"][0] == "COMPLIANT"
+    assert "duplex=false (out only)" in found["OrdersBroker1"][1]
+    assert "orders-Broker-1's orders-1-to-2 -> orders-Broker-2: duplex=false (in only)" in found["OrdersBroker2"][1]
 
 
 def test_external_peers_follow_the_rules_external_peers_parameter() -> None:

@@ -67,8 +67,9 @@ class Connector(NamedTuple):
     peers: tuple[Peer, ...]
     ignored: tuple[IgnoredPeer, ...] = ()
     # Hops a message may travel across bridges made by this connector: ActiveMQ's networkTTL
-    # (default 1), or the smaller of messageTTL and consumerTTL where those are set.
-    ttl: int = 1
+    # (default 1), or the smaller of messageTTL and consumerTTL where those are set; None when
+    # both are negative (-1), which ActiveMQ reads as no limit.
+    ttl: int | None = 1
     # A duplex static:(failover:(...)) without maxReconnectAttempts=0: on real ActiveMQ the
     # reverse direction is lost for good once the peer fails over (Amazon MQ documents
     # masterslave:, or failover with randomize=false&maxReconnectAttempts=0).
@@ -97,8 +98,9 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         peers = tuple(t for t in targets if isinstance(t, Peer))
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
         duplex = (element.get("duplex") or "").strip().lower() == "true"
-        ttl = _ttl(element.get("networkTTL"), element.get("messageTTL"), element.get("consumerTTL"))
-        if ttl is None:
+        try:
+            ttl = _ttl(element.get("networkTTL"), element.get("messageTTL"), element.get("consumerTTL"))
+        except ValueError:
             malformed.append(f"{name}: networkTTL, messageTTL and consumerTTL must be whole numbers")
             continue
         lowered = uri.lower()
@@ -108,20 +110,26 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
 
 
 def _ttl(network: str | None, message: str | None, consumer: str | None) -> int | None:
-    """The connector's effective hop limit, or None when an attribute is not a whole number."""
+    """The connector's effective hop limit (None: no limit); ValueError when an attribute is not a whole number.
+
+    ActiveMQ's networkTTL sets both messageTTL and consumerTTL; a negative value means no limit
+    (NetworkBridgeFilter drops a message only when `messageTTL > -1 && hops >= messageTTL`, and
+    consumer advisories likewise). A message needs both: its own hops and its consumer's demand.
+    """
     values: list[int | None] = []
     for written in (network, message, consumer):
         if written is None:
             values.append(None)
             continue
         text = written.strip()
-        if not (text.lstrip("-").isdigit() and text.isascii()):
-            return None
+        if not re.fullmatch(r"[+-]?[0-9]{1,10}", text) or not -(2**31) <= int(text) < 2**31:  # a Java int
+            raise ValueError(written)
         values.append(int(text))
     base = values[0] if values[0] is not None else 1
     message_ttl = values[1] if values[1] is not None else base
     consumer_ttl = values[2] if values[2] is not None else base
-    return max(0, min(message_ttl, consumer_ttl))
+    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl > -1]
+    return min(limits) if limits else None
 
 
 def _local(tag: str) -> str:

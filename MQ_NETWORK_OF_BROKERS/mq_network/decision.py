@@ -224,6 +224,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
             (" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617).",),
         )
     ignored = f" (not counted: {_quote('; '.join(network.ignored), 120)})" if network.ignored else ""
+    ignored += _one_way(network)
     too_small = network.network_size < params.minimum_network_size
     if too_small and network.peer_errors:
         reason = f"its peers beyond the region could not be verified: {'; '.join(network.peer_errors)}"
@@ -277,10 +278,15 @@ def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Eviden
     if not isinstance(network, Membership) or not params.checks_connectors:
         return f"Broker {name} {named} and runs in {mode} mode."
     size = f"{'at least ' if not network.complete else ''}{network.network_size}"
-    linked = f"is in a network of {size} brokers, linked to {_peer_list(network)}"
+    linked = f"is in a network of {size} brokers, linked to {_peer_list(network)}{_one_way(network)}"
     if params.checks_name:
         return f"Broker {name} {named}, {linked}; mode {mode}."
     return f"Broker {name} {linked}; mode {mode}."
+
+
+def _one_way(network: Membership) -> str:
+    """The links that carry messages one way only: they count, and the owner should know which."""
+    return f" (one way: {_quote('; '.join(network.one_way), 100)})" if network.one_way else ""
 
 
 def _peer_list(network: Membership) -> str:

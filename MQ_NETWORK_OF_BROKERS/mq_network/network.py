@@ -1,9 +1,13 @@
 """The network-of-brokers graph: who is linked to whom, whichever side declared the connector.
 
 Connectors are often one-sided (a hub's duplex connectors reach spokes that declare none), so
-membership is a property of the graph, never of one broker's file. Every link counts in both
-directions: a duplex connector carries messages both ways, and a one-way connector still means
-the two brokers were set up as one network (the README says how to read that).
+membership is a property of the graph, never of one broker's file. A bridge carries messages from
+the broker that declares it to its peer, and back when it is duplex; a broker's network is itself
+and every broker messages can cross to or from it, within the bridges' hop limits (networkTTL,
+messageTTL, consumerTTL). A one-way link (duplex="false", or a duplex failover: URI that loses the
+way back once its peer fails over) still makes both brokers members, as real ActiveMQ carries
+messages along it (the developer guide's concentrator topology is built that way); the annotation
+names it, so that an owner who wants both directions sees which link gives only one.
 
 Links that no real network carries never count, and the annotation says why: a connector to the
 broker's own endpoints, to loopback or in-process transports (connectors.py), or to a broker of
@@ -18,6 +22,8 @@ from typing import NamedTuple
 from .connectors import Connector, ConnectorReport, Peer
 from .peers import NOT_VERIFIED, PeerStatus
 
+_UNLIMITED = 1 << 30  # a negative TTL: ActiveMQ sets no hop limit
+
 
 class Membership(NamedTuple):
     """What the graph says about one broker of the run."""
@@ -31,6 +37,7 @@ class Membership(NamedTuple):
     verified_peers: tuple[str, ...] = ()  # external peers confirmed to exist: "b-... (account region)"
     peer_errors: tuple[str, ...] = ()  # why some external peers could not be checked at all
     links: tuple[Link, ...] = ()  # every direct bridge, for pictures of the network (audit --output html)
+    one_way: tuple[str, ...] = ()  # its direct links that carry messages one way only, each with the reason
 
 
 class Link(NamedTuple):
@@ -51,12 +58,12 @@ def memberships(
 ) -> dict[str, Membership]:
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
-    A broker's network is the brokers it can exchange messages with both ways, as real ActiveMQ
-    forwards them (tests/activemq checks this against the engine): each connector is a bridge
-    from its broker to each peer, and back only when duplex (and not a failover: URI that loses
-    the way back after a failover); a message crosses at most the bridge's TTL hops (networkTTL,
-    1 by default, so two spokes of a hub are not each other's network unless the hub's
-    connectors say networkTTL="2").
+    A broker's network is itself and the brokers messages can cross to or from it, as real
+    ActiveMQ forwards them (tests/activemq checks this against the engine): each connector is a
+    bridge from its broker to each peer, and back only when duplex (and not a failover: URI that
+    loses the way back after a failover); a message crosses at most the bridge's TTL hops
+    (networkTTL, 1 by default, so two spokes of a hub are not each other's network unless the
+    hub's connectors say networkTTL="2"; -1 is no limit).
 
     `idle` maps the region's brokers that can hold no network (ID -> (name, why): being deleted,
     failed, RabbitMQ): links to them do not count. A peer whose broker ID is neither (another
@@ -99,16 +106,16 @@ def memberships(
                     node = "external:" + key
                     shown.setdefault(node, (kind, text))
                 label = names.get(node) or shown[node][1]
-                graph.link(broker_id, node, connector, label)
+                graph.link(broker_id, node, connector, label, names[broker_id])
     members: dict[str, Membership] = {}
     for broker_id in known.values():
-        network = graph.mutual(broker_id)
+        network = graph.reach(broker_id) | graph.reached_by(broker_id)
         linked = graph.neighbours(broker_id)
         for node in sorted(linked - network):
-            ignored[broker_id][graph.why_not(broker_id, node)] = None
+            ignored[broker_id][f"{graph.label(node)}: its TTL (0) lets no message cross"] = None
         beyond = graph.component(broker_id) - network - linked
         if beyond:
-            ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL or one-way links"] = None
+            ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL"] = None
         direct = linked & network
         links = tuple(
             Link(
@@ -128,28 +135,34 @@ def memberships(
             verified_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "verified")),
             peer_errors=tuple(sorted(errors[broker_id])),
             links=links,
+            one_way=tuple(
+                graph.one_way(broker_id, node) for node in sorted(direct) if graph.direction(broker_id, node) != "both"
+            ),
         )
     return members
 
 
 class _Graph:
-    """Bridges as directed edges with hop limits, and which brokers reach each other both ways."""
+    """Bridges as directed edges with hop limits, and which brokers messages reach either way."""
 
     def __init__(self) -> None:
         self.edges: dict[str, dict[str, int]] = {}  # source -> destination -> the largest TTL
         self.notes: dict[tuple[str, str], str] = {}  # (declaring, peer) -> why the way back is missing
+        self.labels: dict[str, str] = {}
         self.incoming: dict[str, set[str]] = {}  # destination -> sources: neighbours in O(degree)
         self._reach: dict[str, set[str]] = {}
         self._components: dict[str, frozenset[str]] = {}  # each node -> its whole component, found once
 
-    def link(self, source: str, target: str, connector: Connector, label: str) -> None:
-        self._add(source, target, connector.ttl)
+    def link(self, source: str, target: str, connector: Connector, label: str, source_label: str) -> None:
+        ttl = _UNLIMITED if connector.ttl is None else max(0, connector.ttl)
+        self.labels[target], self.labels[source] = label, source_label
+        self._add(source, target, ttl)
         if connector.duplex and not connector.fragile_failover:
-            self._add(target, source, connector.ttl)
+            self._add(target, source, ttl)
         elif connector.fragile_failover and connector.duplex:
             self.notes[(source, target)] = f"{connector.name} -> {label}: one way after a failover (use masterslave:)"
         else:
-            self.notes[(source, target)] = f"{connector.name} -> {label}: duplex=false, one way only"
+            self.notes[(source, target)] = f"{connector.name} -> {label}: duplex=false"
         self.edges.setdefault(target, {})
 
     def _add(self, source: str, target: str, ttl: int) -> None:
@@ -158,6 +171,9 @@ class _Graph:
         self.incoming.setdefault(target, set()).add(source)
         self._reach.clear()
         self._components.clear()
+
+    def label(self, node: str) -> str:
+        return self.labels.get(node, node)
 
     def reach(self, start: str) -> set[str]:
         """Nodes a message from `start` can arrive at: hop h may cross a bridge whose TTL exceeds h."""
@@ -176,8 +192,9 @@ class _Graph:
             self._reach[start] = seen - {start}
         return self._reach[start]
 
-    def mutual(self, node: str) -> set[str]:
-        return {other for other in self.reach(node) if node in self.reach(other)}
+    def reached_by(self, node: str) -> set[str]:
+        """Nodes whose messages can arrive at `node` (only nodes of its component can)."""
+        return {other for other in self.component(node) if node in self.reach(other)}
 
     def neighbours(self, node: str) -> set[str]:
         return set(self.edges.get(node, {})) | self.incoming.get(node, set())
@@ -201,9 +218,12 @@ class _Graph:
         back = broker in self.edges.get(node, {})
         return "both" if out and back else "out" if out else "in"
 
-    def why_not(self, broker: str, node: str) -> str:
-        note = self.notes.get((broker, node)) or self.notes.get((node, broker))
-        return note or f"{node}: beyond networkTTL"
+    def one_way(self, broker: str, node: str) -> str:
+        """Why messages cross between `broker` and its neighbour `node` in one direction only."""
+        if self.direction(broker, node) == "out":
+            return f"{self.notes.get((broker, node)) or self.label(node)} (out only)"
+        note = self.notes.get((node, broker))
+        return f"{self.label(node)}'s {note} (in only)" if note else f"{self.label(node)} (in only)"
 
 
 def _external(status: PeerStatus, peer: Peer, connector: str, count_unverified: bool) -> tuple[str, str]:

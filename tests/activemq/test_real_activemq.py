@@ -1,10 +1,10 @@
 """The rule and the remediation against real ActiveMQ 5.17: does the network they describe carry messages?
 
 For each topology, the same Amazon MQ-style configurations go to the rule (CheckMode connectors,
-on moto) and to real brokers on loopback (harness.py). A broker's network in reality is the
-brokers it both sends messages to and receives messages from, through demand forwarding: a
-consumer on one broker, a producer on another, one queue per ordered pair. The rule's network
-size (from its annotation) must equal reality's, broker by broker.
+on moto) and to real brokers on loopback (harness.py). A broker's network in reality is itself and
+the brokers it sends messages to or receives messages from (either direction), through demand
+forwarding: a consumer on one broker, a producer on another, one queue per ordered pair. The
+rule's network size (from its annotation) must equal reality's, broker by broker.
 """
 
 from __future__ import annotations
@@ -40,8 +40,20 @@ _AMAZON_MQ_DEFAULT_COMMENT = (
 
 
 class Link:
-    def __init__(self, peer: str, duplex: bool = True, ttl: int | None = None, form: str = "static") -> None:
+    def __init__(
+        self,
+        peer: str,
+        duplex: bool = True,
+        ttl: int | None = None,
+        form: str = "static",
+        message_ttl: int | None = None,
+        consumer_ttl: int | None = None,
+    ) -> None:
         self.peer, self.duplex, self.ttl, self.form = peer, duplex, ttl, form
+        self.message_ttl, self.consumer_ttl = message_ttl, consumer_ttl
+
+    def renamed(self, peer: str) -> Link:
+        return Link(peer, self.duplex, self.ttl, self.form, self.message_ttl, self.consumer_ttl)
 
     def uri(self, ids: Mapping[str, str], standby: set[str]) -> str:
         peer = ids[self.peer]
@@ -56,7 +68,9 @@ class Link:
         return f"static:({transports})"
 
     def xml(self, ids: Mapping[str, str], standby: set[str]) -> str:
-        ttl = f' networkTTL="{self.ttl}"' if self.ttl else ""
+        ttl = f' networkTTL="{self.ttl}"' if self.ttl is not None else ""
+        ttl += f' messageTTL="{self.message_ttl}"' if self.message_ttl is not None else ""
+        ttl += f' consumerTTL="{self.consumer_ttl}"' if self.consumer_ttl is not None else ""
         return (
             f'<networkConnector name="to-{self.peer}" uri="{self.uri(ids, standby)}" '
             f'duplex="{str(self.duplex).lower()}" userName="nob"{ttl}/>'
@@ -132,7 +146,8 @@ def deliveries(
 
 
 def real_sizes(arrived: set[tuple[str, str]], names: Sequence[str]) -> dict[str, int]:
-    return {n: 1 + sum((n, m) in arrived and (m, n) in arrived for m in names if m != n) for n in names}
+    """1 + the brokers each broker's messages reached, or whose messages reached it."""
+    return {n: 1 + sum((n, m) in arrived or (m, n) in arrived for m in names if m != n) for n in names}
 
 
 def started(cluster: Cluster, labels: Sequence[str] | None = None) -> None:
@@ -159,7 +174,15 @@ TOPOLOGIES: dict[str, dict[str, list[Link]]] = {
     "a chain of three": {"a": [Link("b")], "b": [Link("c")], "c": []},
     "two separate meshes": {"a": [Link("b")], "b": [], "c": [Link("d")], "d": []},
     "a one-way connector (duplex=false)": {"a": [Link("b", duplex=False)], "b": []},
+    "two opposed one-way connectors": {"a": [Link("b", duplex=False)], "b": [Link("a", duplex=False)]},
+    "a mesh with messageTTL -1, consumerTTL 1 (the workshop's)": {
+        "a": [Link("b", message_ttl=-1, consumer_ttl=1), Link("c", message_ttl=-1, consumer_ttl=1)],
+        "b": [Link("c", message_ttl=-1, consumer_ttl=1)],
+        "c": [],
+    },
+    "a chain of three, networkTTL -1": {"a": [Link("b", ttl=-1)], "b": [Link("c", ttl=-1)], "c": []},
 }
+ONE_WAY = "a one-way connector (duplex=false)"
 
 
 def prefixed(topologies: Mapping[str, Mapping[str, Sequence[Link]]]) -> tuple[dict[str, list[Link]], list[list[str]]]:
@@ -169,7 +192,7 @@ def prefixed(topologies: Mapping[str, Mapping[str, Sequence[Link]]]) -> tuple[di
     for index, topology in enumerate(topologies.values()):
         rename = {name: f"t{index}-{name}" for name in topology}
         for name, links in topology.items():
-            combined[rename[name]] = [Link(rename[k.peer], k.duplex, k.ttl, k.form) for k in links]
+            combined[rename[name]] = [k.renamed(rename[k.peer]) for k in links]
         groups.append(list(rename.values()))
     return combined, groups
 
@@ -182,6 +205,10 @@ def test_the_rules_network_is_the_one_activemq_builds(account: Any) -> None:
         started(cluster)
         arrived = deliveries(cluster, ids, groups)
     real = real_sizes(arrived, list(ids))
+    # A one-way bridge carries messages one way, and the rule counts both ends (as members).
+    one_way = groups[list(TOPOLOGIES).index(ONE_WAY)]
+    assert (one_way[0], one_way[1]) in arrived and (one_way[1], one_way[0]) not in arrived
+    assert rule[one_way[0]] == rule[one_way[1]] == 2
     differences = []
     for title, group in zip(TOPOLOGIES, groups, strict=True):
         mine = {name: rule[name] for name in group}

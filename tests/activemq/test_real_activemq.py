@@ -252,14 +252,21 @@ def test_a_connector_to_a_broker_that_is_not_running_builds_no_bridge_until_it_s
     )
 
 
-FAILOVER_FORMS = {"masterslave": True, "failover-documented": True, "failover": False}
+# label -> (connector form, duplex, which directions between m1 and m2 still deliver after m1 fails over)
+FAILOVER_FORMS: dict[str, tuple[str, bool, set[str]]] = {
+    "masterslave:": ("masterslave", True, {"m1>m2", "m2>m1"}),
+    "failover: (documented options)": ("failover-documented", True, {"m1>m2", "m2>m1"}),
+    "failover:": ("failover", True, {"m2>m1"}),  # the way back is lost for good
+    "failover:, duplex=false": ("failover", False, {"m2>m1"}),
+}
 
 
 def test_links_to_an_active_standby_peer_after_it_fails_over(account: Any) -> None:
     """Members 2 and 3 link to member 1 (active/standby); then member 1's active instance dies.
     One group per connector form, all in one cluster."""
     topologies = {
-        form: {"m1": [], "m2": [Link("m1", form=form)], "m3": [Link("m1", form=form)]} for form in FAILOVER_FORMS
+        label: {"m1": [], "m2": [Link("m1", duplex, form=form)], "m3": [Link("m1", duplex, form=form)]}
+        for label, (form, duplex, _) in FAILOVER_FORMS.items()
     }
     combined, groups = prefixed(topologies)
     pairs = {group[0] for group in groups}  # each group's m1
@@ -273,18 +280,28 @@ def test_links_to_an_active_standby_peer_after_it_fails_over(account: Any) -> No
         for m1 in pairs:
             cluster.wait_active(ids[m1])
         time.sleep(3)  # the bridges reconnect to the standby
-        after = deliveries(cluster, ids, groups)
+        after: set[tuple[str, str]] = set()
+        for _ in range(4):  # on a loaded machine a bridge may take a few rounds to reconnect
+            after |= deliveries(cluster, ids, groups)
+            expected = zip(FAILOVER_FORMS.values(), groups, strict=True)
+            if all(_survived(after, group) >= wanted for (*_, wanted), group in expected):
+                break
     real = real_sizes(after, list(ids))
-    for (form, survives), group in zip(FAILOVER_FORMS.items(), groups, strict=True):
+    for (label, (_, duplex, surviving)), group in zip(FAILOVER_FORMS.items(), groups, strict=True):
         m1, m2 = group[0], group[1]
-        assert (m1, m2) in before and (m2, m1) in before, form
-        assert ((m1, m2) in after) is survives, form
+        assert (m2, m1) in before and ((m1, m2) in before) is duplex, label
+        assert _survived(after, group) == surviving, (label, _survived(after, group))
         # The rule judges the link as it behaves when it matters: after a failover.
         judge(
-            f"active/standby peer through {form}:, after failover",
+            f"active/standby peer through {label}, after failover",
             {name: rule[name] for name in group},
             {name: real[name] for name in group},
         )
+
+
+def _survived(arrived: set[tuple[str, str]], group: Sequence[str]) -> set[str]:
+    m1, m2 = group[0], group[1]
+    return {f"{a[-2:]}>{b[-2:]}" for a, b in ((m1, m2), (m2, m1)) if (a, b) in arrived}
 
 
 # --- the remediation's meshes on real ActiveMQ ------------------------------------------------------

@@ -55,11 +55,10 @@ def test_single_instance_peer() -> None:
     assert [(p.broker_id, p.region) for p in found.peers] == [("b-2222", "us-east-1")]
 
 
-@pytest.mark.parametrize("wrapper", ["failover", "masterslave"])
+@pytest.mark.parametrize("wrapper", ["static:(failover:({}))", "masterslave:({})", "static:(failover:({})?a=b)#x"])
 def test_active_standby_peer_through_failover_or_masterslave(wrapper: str) -> None:
-    uri = (
-        f"static:({wrapper}:(ssl://b-3333-1.mq.eu-west-1.amazonaws.com:61617,"
-        "ssl://b-3333-2.mq.eu-west-1.amazonaws.com:61617))"
+    uri = wrapper.format(
+        "ssl://b-3333-1.mq.eu-west-1.amazonaws.com:61617,ssl://b-3333-2.mq.eu-west-1.amazonaws.com:61617"
     )
     [found] = parse_connectors(configuration(connector("standby", uri))).connectors
     assert {p.broker_id for p in found.peers} == {"b-3333"}
@@ -147,8 +146,114 @@ def test_bad_xml_is_refused_safely(xml: str, reason: str) -> None:
 def test_peer_of_hosts() -> None:
     assert peer_of("B-ABC-2.MQ.US-WEST-2.AMAZONAWS.COM") == peer_of("b-abc-2.mq.us-west-2.amazonaws.com")
     assert peer_of("b-abc-2.mq.us-west-2.amazonaws.com").broker_id == "b-abc"
-    assert peer_of("b-abc.mq.cn-north-1.amazonaws.com.cn").broker_id == "b-abc"
+    assert peer_of("b-abc-1.mq.cn-north-1.amazonaws.com.cn") == (
+        "b-abc-1.mq.cn-north-1.amazonaws.com.cn",
+        "b-abc",
+        "cn-north-1",
+    )
     assert peer_of("10.0.0.5").broker_id == "10.0.0.5"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "b-abc.mq.cn-north-1.amazonaws.com.cn",  # no instance number
+        "b-abc-7.mq.us-east-1.amazonaws.com",  # Amazon MQ has instances 1 and 2 only
+        "b-abc-1.mq.ap-south-1.amazonaws.com.cn",  # the China domain outside the China regions
+        "b-abc-1.mq.cn-north-1.amazonaws.com",  # a China region outside its partition's domain
+        "b-abc-1.mq.us-east-1.amazonaws.com.evil.example",
+    ],
+)
+def test_only_an_endpoint_as_amazon_mq_writes_it_names_a_broker(host: str) -> None:
+    assert peer_of(host) == (host, host, None)
+
+
+def test_a_peer_is_a_broker_of_the_region_only_at_its_endpoint_in_that_region_and_partition() -> None:
+    """Issue 18, finding 3: `ssl://<B's id>-7.mq.ap-south-1.amazonaws.com.cn` counted as B in us-east-1."""
+    names = {"b-aaaa": "lonely-a", "b-bbbb": "lonely-b"}
+    for fake in (
+        "static:(ssl://b-bbbb-7.mq.ap-south-1.amazonaws.com.cn:61617)",
+        "static:(ssl://b-bbbb-1.mq.eu-west-1.amazonaws.com:61617)",  # the same ID in another region
+    ):
+        graph = memberships(
+            reports(**{"b-aaaa": configuration(connector("c", fake)), "b-bbbb": configuration()}),  # type: ignore[arg-type]
+            names,
+            count_unverified=False,
+            region="us-east-1",
+        )
+        assert graph["b-bbbb"].network_size == 1 and graph["b-bbbb"].peers == ()
+        assert graph["b-aaaa"].network_size == 1, fake
+    real = memberships(
+        reports(**{"b-aaaa": configuration(connector("c", uri("b-bbbb"))), "b-bbbb": configuration()}),  # type: ignore[arg-type]
+        names,
+        region="us-east-1",
+    )
+    assert real["b-bbbb"].peers == ("lonely-a",)
+
+
+def test_a_fragment_is_dropped_as_activemq_drops_it() -> None:
+    """Issue 18, finding 3: URISupport.parseComposite keeps only the part before `#`."""
+    hidden = "static:(ssl://127.0.0.1:61617)#(ssl://x@b-bbbb-1.mq.us-east-1.amazonaws.com:61617)"
+    report = parse_connectors(configuration(connector("c", hidden)))
+    [found] = report.connectors
+    assert found.peers == () and [i.host for i in found.ignored] == ["127.0.0.1"]
+    graph = memberships(
+        reports(**{"b-aaaa": configuration(connector("c", hidden)), "b-bbbb": configuration()}),  # type: ignore[arg-type]
+        {"b-aaaa": "a", "b-bbbb": "b"},
+        region="us-east-1",
+    )
+    assert graph["b-aaaa"].network_size == graph["b-bbbb"].network_size == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("127.000.000.001", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("00", "0.0.0.0"),
+        ("0127.0.0.1", "127.0.0.1"),  # Java reads leading zeros as decimal
+        ("0x7f000001", "127.0.0.1"),  # Java refuses it; a C resolver (inet_aton) reads hex
+        ("017700000001", "127.0.0.1"),  # octal to inet_aton
+        ("[::ffff:127.0.0.1]", "127.0.0.1"),
+        ("[::]", "::"),
+    ],
+)
+def test_ipv4_literals_in_every_notation_never_pass_as_external_peers(host: str, address: str) -> None:
+    """Issue 18, finding 3: Java resolves 2130706433, 127.000.000.001 and 0 to loopback/any."""
+    report = parse_connectors(configuration(connector("c", f"static:(tcp://{host}:61616)")))
+    [found] = report.connectors
+    assert found.peers == ()
+    assert any(word in found.ignored[0].reason for word in ("loopback", "unspecified")), found.ignored
+    graph = memberships({"b-aaaa": report}, {"b-aaaa": "a"}, region="us-east-1")
+    assert graph["b-aaaa"].network_size == 1 and graph["b-aaaa"].external_peers == ()
+
+
+@pytest.mark.parametrize("host", ["127.1", "127.0.1", "0x7f.1", "my_host.example.com", "127.0.0.256"])
+def test_hosts_java_reads_no_host_in_link_nothing(host: str) -> None:
+    """java.net.URI reads no host in these (tests/activemq/test_uri_reader.py): ActiveMQ connects nowhere."""
+    report = parse_connectors(configuration(connector("c", f"static:(tcp://{host}:61616)")))
+    assert report.connectors == () and report.malformed == (f"c: uri 'static:(tcp://{host}:61616)' names no host",)
+
+
+@pytest.mark.parametrize(
+    "uri_text",
+    [
+        "static:(ssl://meshuser:S3cr3t-Passw0rd@b-bbbb-1.mq.us-east-1.amazonaws.com:61617",  # missing )
+        "static:(ssl://meshuser:S3cr3t-Passw0rd@b-bbbb-1.mq.us-east-1.amazonaws.com:61617) trailing",
+        "ssl://meshuser:S3cr3t-Passw0rd@b-bbbb-1.mq.us-east-1.amazonaws.com:61617",
+        "static:(ssl://meshuser:S3cr3t-Passw0rd@127.0.0.1:61617)",
+        "static:(ssl://b-bbbb-1.mq.us-east-1.amazonaws.com:61617?password=S3cr3t-Passw0rd)#x",
+        "static:(SSL://meshuser:S3cr3t-Passw0rd@host:1)",
+        "static:(tcp://meshuser:S3cr3t-Passw0rd@127.1:1)",
+    ],
+)
+def test_a_password_never_reaches_what_the_rule_quotes(uri_text: str) -> None:
+    """Issue 18, finding 4: a URI with credentials that cannot be parsed was quoted raw."""
+    report = parse_connectors(configuration(connector("c", uri_text)))
+    graph = memberships({"b-aaaa": report}, {"b-aaaa": "a"}, region="us-east-1")
+    said = repr((report, graph))
+    assert "S3cr3t" not in said and "meshuser" not in said
 
 
 def reports(**configs: str) -> dict[str, object]:

@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from .configuration_xml import MAX_CONFIGURATION_BYTES, ConfigurationError, decode_revision, parse_configuration
+from .uris import UriError, ipv4_readings, read_uri, redact
 
 __all__ = [
     "MAX_CONFIGURATION_BYTES",
@@ -24,14 +25,8 @@ __all__ = [
     "peer_of",
 ]
 
-# Every transport URI inside a connector URI: static:(...), failover:(...), masterslave:(...)
-# nest them; what matters is each scheme://authority. (Patterns are compiled on first use, by
-# the re module's cache: only connector checks pay for them.)
-_TRANSPORT = r"([a-z][a-z0-9+.-]*)://([^/?,()\s]*)"
-_WRAPPERS = r"^(?:static|failover|masterslave|multicast|discovery|fanout):"
-# Amazon MQ endpoints: <broker-id>-<instance>.mq.<region>.amazonaws.com[.cn]
-_MQ_HOST = r"^(?P<label>[^.]+)\.mq\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
-_INSTANCE_SUFFIX = r"^(?P<broker>.+)-(?P<instance>[0-9]+)$"
+# Amazon MQ endpoints: b-<broker id>-<1|2>.mq.<region>.amazonaws.com (.amazonaws.com.cn in China)
+_MQ_HOST = r"^(?P<broker>[^.]+)-[12]\.mq\.(?P<region>[a-z]{2}(?:-[a-z0-9]+)*-[0-9]+)\.amazonaws\.com(?P<cn>\.cn)?$"
 # Transports that never leave the broker's own process or host, or that find peers by discovery
 # (Amazon MQ's network has no multicast): a connector over them links to no other broker.
 _LOCAL_SCHEMES = {
@@ -40,17 +35,19 @@ _LOCAL_SCHEMES = {
     "mock": "the mock transport reaches no broker",
     "multicast": "multicast discovery names no peer, and Amazon MQ has no multicast",
     "zeroconf": "zeroconf discovery names no peer, and Amazon MQ has no multicast",
+    "discovery": "discovery names no peer, and Amazon MQ has no multicast",
 }
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-_HOST_NAME = r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$"
+# The transports a network bridge opens to another broker (OpenWire over TCP, TLS, NIO, HTTP).
+_BRIDGE_TRANSPORTS = {"tcp", "ssl", "nio", "nio+ssl", "http", "https"}
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "localhost6"}
 
 
 class Peer(NamedTuple):
     """One remote end of a connector: the broker ID its host names, and where it lives."""
 
-    host: str
-    broker_id: str  # the host's first label without its instance number; the host itself otherwise
-    region: str | None  # from an Amazon MQ endpoint; None for any other host
+    host: str  # as written, lower case, credentials never included
+    broker_id: str  # from an Amazon MQ endpoint (b-<id>-<1|2>.mq...); the host itself otherwise
+    region: str | None  # the endpoint's region; None for any other host
 
 
 class IgnoredPeer(NamedTuple):
@@ -78,7 +75,7 @@ class Connector(NamedTuple):
 
 class ConnectorReport(NamedTuple):
     connectors: tuple[Connector, ...]
-    malformed: tuple[str, ...]  # "name: why" for each connector whose URI names no host
+    malformed: tuple[str, ...]  # "name: why" for each connector ActiveMQ cannot read (credentials removed)
 
 
 def parse_connectors(xml_text: str) -> ConnectorReport:
@@ -89,11 +86,12 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
     for element in root.iter():
         if not isinstance(element.tag, str) or _local(element.tag) != "networkConnector":
             continue
-        name = element.get("name") or "(unnamed)"
+        name = redact(element.get("name") or "(unnamed)")
         uri = (element.get("uri") or "").strip()
-        targets = _targets(uri)
-        if targets is None:
-            malformed.append(f"{name}: uri {uri[:120]!r} names no host")
+        try:
+            targets, fragile = _targets(uri)
+        except UriError as err:
+            malformed.append(f"{name}: uri {redact(uri)[:120]!r} {err}")
             continue
         peers = tuple(t for t in targets if isinstance(t, Peer))
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
@@ -103,9 +101,7 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         except ValueError:
             malformed.append(f"{name}: networkTTL, messageTTL and consumerTTL must be whole numbers")
             continue
-        lowered = uri.lower()
-        fragile = "failover:" in lowered and "maxreconnectattempts=0" not in lowered
-        connectors.append(Connector(name, uri, duplex, peers, ignored, ttl, fragile))
+        connectors.append(Connector(name, redact(uri), duplex, peers, ignored, ttl, fragile))
     return ConnectorReport(tuple(connectors), tuple(malformed))
 
 
@@ -136,59 +132,66 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _targets(uri: str) -> tuple[Peer | IgnoredPeer, ...] | None:
-    """Each distinct transport target of a connector URI; None when the URI names no host at all."""
-    if not uri or (not re.match(_WRAPPERS, uri, re.IGNORECASE) and "://" not in uri):
-        return None
-    if uri.count("(") != uri.count(")"):
-        return None
+def _targets(uri: str) -> tuple[tuple[Peer | IgnoredPeer, ...], bool]:
+    """Each distinct target of a connector URI as ActiveMQ reads it, and whether a failover: among
+    them loses a duplex bridge's way back; UriError when ActiveMQ cannot read it or it names no host."""
+    reading = read_uri(uri)
+    if reading.agent in _LOCAL_SCHEMES:
+        return (IgnoredPeer(f"{reading.agent}:", _LOCAL_SCHEMES[reading.agent]),), False
+    if not reading.transports:
+        raise UriError("names no transport")
     targets: dict[str, Peer | IgnoredPeer] = {}
-    for written_scheme, authority in re.findall(_TRANSPORT, uri, re.IGNORECASE):
-        scheme = written_scheme.lower()
-        host = _host(authority)
+    fragile = False
+    for transport in reading.transports:
+        scheme = transport.scheme or ""
         if scheme in _LOCAL_SCHEMES:
-            targets.setdefault(f"{scheme}://{host}", IgnoredPeer(f"{scheme}://{host}", _LOCAL_SCHEMES[scheme]))
+            shown = f"{scheme}://{transport.host or ''}"
+            targets.setdefault(shown, IgnoredPeer(shown, _LOCAL_SCHEMES[scheme]))
             continue
-        if not host:
-            return None
+        if scheme not in _BRIDGE_TRANSPORTS:
+            why = f"ActiveMQ opens no bridge over {scheme + ':' if scheme else 'a uri without a scheme'}"
+            targets.setdefault(transport.written, IgnoredPeer(transport.written[:80], why))
+            continue
+        if transport.host is None:
+            raise UriError("names no host")
+        host = transport.host.strip("[]").rstrip(".").lower()
         unreachable = _unreachable(host)
-        targets.setdefault(host, IgnoredPeer(host[:80], unreachable) if unreachable else peer_of(host))
-    if not targets and re.match(r"^(?:discovery|multicast):", uri, re.IGNORECASE):
-        return (IgnoredPeer(uri[:60], "discovery names no peer, and Amazon MQ has no multicast"),)
-    return tuple(targets.values()) or None
-
-
-def _host(authority: str) -> str:
-    """The host of `[userinfo@]host[:port]`, lower case, without a trailing dot or IPv6 brackets."""
-    hostport = authority.rsplit("@", 1)[-1]
-    host = hostport[1:].split("]", 1)[0] if hostport.startswith("[") else hostport.split(":", 1)[0]
-    return host.strip().rstrip(".").lower()
+        if unreachable:
+            targets.setdefault(host, IgnoredPeer(host[:80], unreachable))
+            continue
+        fragile = fragile or transport.fragile_failover
+        targets.setdefault(host, peer_of(host))
+    return tuple(targets.values()), fragile
 
 
 def _unreachable(host: str) -> str | None:
-    """Why no other broker is at `host` (loopback, unspecified, not a host name), or None."""
+    """Why no other broker is at `host` (loopback or unspecified, in any notation), or None."""
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return "a loopback host name reaches only the broker's own machine"
     import ipaddress
 
     try:
-        address = ipaddress.ip_address(host)
+        addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address(host)]
     except ValueError:
-        return None if re.match(_HOST_NAME, host) else "it is not a host name or an IP address"
-    mapped = getattr(address, "ipv4_mapped", None) or address
-    if mapped.is_loopback:
-        return "a loopback address reaches only the broker's own machine"
-    if mapped.is_unspecified:
-        return "the unspecified address reaches no other broker"
+        addresses = list(ipv4_readings(host))
+    for address in addresses:
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        shown = "" if str(mapped) == host else f" ({host} is {mapped})"
+        if mapped.is_loopback:
+            return f"a loopback address{shown} reaches only the broker's own machine"
+        if mapped.is_unspecified or (mapped.version == 4 and int(mapped) >> 24 == 0):
+            return f"the unspecified address{shown} reaches no other broker"
     return None
 
 
 def peer_of(host: str) -> Peer:
-    """Which broker a host names: `b-1234-1.mq.us-east-1.amazonaws.com` is broker `b-1234`."""
+    """Which broker a host names: `b-1234-1.mq.us-east-1.amazonaws.com` is broker `b-1234` of us-east-1.
+
+    Only an endpoint as Amazon MQ writes it names a broker: instance 1 or 2, and the partition's
+    domain (`.amazonaws.com.cn` exactly for the China regions cn-*); any other host is itself.
+    """
     host = host.rstrip(".").lower()
     endpoint = re.match(_MQ_HOST, host)
-    if endpoint:
-        label = endpoint["label"]
-        instance = re.match(_INSTANCE_SUFFIX, label)
-        return Peer(host, instance["broker"] if instance else label, endpoint["region"])
+    if endpoint and bool(endpoint["cn"]) == endpoint["region"].startswith("cn-"):
+        return Peer(host, endpoint["broker"], endpoint["region"])
     return Peer(host, host, None)

@@ -128,6 +128,7 @@ def network_evidence(
     which peers outside the region exist; without it none is verified.
     """
     everyone = list(brokers)
+    region = mq_client.meta.region_name  # a peer is one of these brokers only at an endpoint of this region
     members = [b for b in everyone if b.can_be_networked]
     names = {b.broker_id: b.label for b in members}
     idle = {b.broker_id: (b.label, _why_idle(b)) for b in everyone if not b.can_be_networked}
@@ -143,11 +144,11 @@ def network_evidence(
             reports[broker.broker_id] = outcome
         if focus is not None and focus in reports and position < len(ordered):
             statuses = _statuses(reports, names, idle, resolver)
-            found = memberships(reports, names, idle, statuses, count_unverified)[focus]
+            found = memberships(reports, names, idle, statuses, count_unverified, region)[focus]
             if found.network_size >= minimum_size:
                 return {focus: found._replace(complete=False)}
     statuses = _statuses(reports, names, idle, resolver)
-    graph: dict[str, Evidence] = dict(memberships(reports, names, idle, statuses, count_unverified))
+    graph: dict[str, Evidence] = dict(memberships(reports, names, idle, statuses, count_unverified, region))
     graph.update(unreadable)
     return {focus: graph[focus]} if focus is not None and focus in graph else graph
 

@@ -55,6 +55,7 @@ def memberships(
     idle: Mapping[str, tuple[str, str]] | None = None,
     external_status: Mapping[str, PeerStatus] | None = None,
     count_unverified: bool = True,
+    region: str | None = None,
 ) -> dict[str, Membership]:
     """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
 
@@ -71,6 +72,10 @@ def memberships(
     (peers.py) says which of those were verified to exist (they count, named with their account
     and region), verified gone (they do not), or not verified (they count only when
     `count_unverified`, ExternalPeers=count).
+
+    A peer is one of `names` only when its host is that broker's endpoint in `region` (the run's
+    region; None: any region, for readers that have none) and its partition: another region's
+    endpoint with the same ID, or any other host, is external.
     """
     known = {broker_id.lower(): broker_id for broker_id in names}
     idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
@@ -87,14 +92,16 @@ def memberships(
                 ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None  # ordered set
             for peer in connector.peers:
                 key = peer.broker_id.lower()
-                if key == broker_id.lower():
+                # Only an endpoint of this region (and partition) names one of its brokers.
+                local = peer.region is not None and (region is None or peer.region == region)
+                if local and key == broker_id.lower():
                     ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
                     continue
-                if key in idle_by_id:
+                if local and key in idle_by_id:
                     name, why = idle_by_id[key]
                     ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
                     continue
-                node = known.get(key)
+                node = known.get(key) if local else None
                 if node is None:
                     kind, text = _external(statuses.get(key, NOT_VERIFIED), peer, connector.name, count_unverified)
                     if kind == "ignored":

@@ -29,6 +29,7 @@ _MARKED = re.compile(r"tmplbroker(\d+)x")
 _UNRESOLVED = "tmplunresolvedx"  # a reference the template cannot resolve (a parameter, an import)
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
 _PSEUDO = {"AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
+_TEMPLATE_REGION = "(this template)"
 
 Network = Membership | Unknown
 
@@ -56,7 +57,9 @@ def cloudformation_networks(resources: Mapping[str, Any], params: RuleParameters
         for lid in brokers
         if str(_properties(declared[lid]).get("EngineType", "")).upper() == "RABBITMQ"
     }
-    graph = memberships(reports, names, idle=rabbit, count_unverified=params.count_unverified_peers)
+    graph = memberships(
+        reports, names, idle=rabbit, count_unverified=params.count_unverified_peers, region=_TEMPLATE_REGION
+    )
     return {lid: unknown.get(lid) or graph[node[lid]] for lid in brokers}
 
 
@@ -94,7 +97,8 @@ def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _template_peer(peer: Peer) -> Peer:
     marked = _MARKED.search(peer.host)
-    return Peer(peer.host, f"template-broker-{marked[1]}", None) if marked else peer
+    # Only a reference to a broker of the template names one: its "region" says so to the graph.
+    return Peer(peer.host, f"template-broker-{marked[1]}", _TEMPLATE_REGION) if marked else peer
 
 
 def _resource_of(value: object) -> str | None:
@@ -218,7 +222,7 @@ def terraform_networks(plan: Mapping[str, Any], params: RuleParameters) -> dict[
             reports[address] = parse_connectors(data)
         except (ConfigurationError, ValueError) as err:
             unknown[address] = Unknown(f"its configuration {referenced} cannot be read ({err})")
-    graph = memberships(reports, names, count_unverified=params.count_unverified_peers)
+    graph = memberships(reports, names, count_unverified=params.count_unverified_peers, region="(this plan)")
     return {address: unknown.get(address) or graph[address] for address in names}
 
 

@@ -129,7 +129,7 @@ def _components(ssp: str) -> list[str]:
     if text.count("(") != text.count(")"):
         raise UriError("its parentheses do not match")
     if text.startswith("("):
-        text = text[1 : text.rindex(")")]
+        text = text[1 : _closing(text)]
     parts, depth, last = [], 0, 0
     for index, char in enumerate(text):
         depth += (char == "(") - (char == ")")
@@ -141,10 +141,21 @@ def _components(ssp: str) -> list[str]:
     return [part.strip() for part in parts]
 
 
+def _closing(text: str) -> int:
+    """URISupport.indexOfParenthesisMatch: where the parenthesis opening `text` closes."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return index
+    raise UriError("its parentheses do not match")
+
+
 def _options(ssp: str) -> dict[str, str]:
     """The options after a composite's closing parenthesis (`(...)?a=b&c=d`)."""
     text = ssp.strip()
-    tail = text[text.rindex(")") + 1 :] if text.startswith("(") and ")" in text else ""
+    text = (text[2:] if text.startswith("//") else text).strip()
+    tail = text[_closing(text) + 1 :] if text.startswith("(") and text.count("(") == text.count(")") else ""
     query = tail.split("?", 1)[1] if "?" in tail else ""
     from urllib.parse import unquote
 

@@ -356,6 +356,10 @@ def test_the_guides_concentrator_is_a_network() -> None:
         ('networkTTL="-1"', None, 3),
         ('messageTTL="-1" consumerTTL="-1"', None, 3),
         ('networkTTL="2" messageTTL="-1"', 2, 3),
+        ('networkTTL="1" messageTTL="-1" consumerTTL="-1"', 1, 2),  # networkTTL is set last (real ActiveMQ)
+        ('messageTTL="-1" consumerTTL="-1" networkTTL="1"', 1, 2),  # whatever the order written
+        ('networkTTL="3" messageTTL="1"', 3, 3),
+        ('messageTTL="2" consumerTTL="3"', 2, 3),
         ('messageTTL="0"', 0, 1),  # no message may cross even one bridge
     ],
 )

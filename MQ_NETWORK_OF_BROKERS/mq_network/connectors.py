@@ -108,9 +108,12 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
 def _ttl(network: str | None, message: str | None, consumer: str | None) -> int | None:
     """The connector's effective hop limit (None: no limit); ValueError when an attribute is not a whole number.
 
-    ActiveMQ's networkTTL sets both messageTTL and consumerTTL; a negative value means no limit
-    (NetworkBridgeFilter drops a message only when `messageTTL > -1 && hops >= messageTTL`, and
-    consumer advisories likewise). A message needs both: its own hops and its consumer's demand.
+    ActiveMQ's setNetworkTTL sets messageTTL and consumerTTL too, and Spring applies a connector's
+    attributes in the DOM's (alphabetical) order: consumerTTL, messageTTL, then networkTTL. So a
+    written networkTTL wins over both (seen on real ActiveMQ: tests/activemq). Each defaults to 1;
+    a negative value means no limit (NetworkBridgeFilter drops a message only when
+    `messageTTL > -1 && hops >= messageTTL`, and consumer advisories likewise). A message needs
+    both: its own hops and its consumer's demand.
     """
     values: list[int | None] = []
     for written in (network, message, consumer):
@@ -121,11 +124,12 @@ def _ttl(network: str | None, message: str | None, consumer: str | None) -> int 
         if not re.fullmatch(r"[+-]?[0-9]{1,10}", text) or not -(2**31) <= int(text) < 2**31:  # a Java int
             raise ValueError(written)
         values.append(int(text))
-    base = values[0] if values[0] is not None else 1
-    message_ttl = values[1] if values[1] is not None else base
-    consumer_ttl = values[2] if values[2] is not None else base
-    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl > -1]
-    return min(limits) if limits else None
+    network_ttl, message_ttl, consumer_ttl = values
+    if network_ttl is not None:
+        message_ttl = consumer_ttl = network_ttl
+    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl is None or ttl > -1]
+    bounded = [1 if ttl is None else ttl for ttl in limits]
+    return min(bounded) if bounded else None
 
 
 def _local(tag: str) -> str:

@@ -177,7 +177,7 @@ def test_malformed_connector_uri_is_non_compliant_and_named(mq: Any, prior: Any)
     apply_configuration(mq, ids["a"], xml)
     result = run(emulator.scheduled_event(CONNECTORS))
     assert verdicts(result, ids) == {"a": "NON_COMPLIANT", "b": "COMPLIANT"}
-    assert "network connector 'typo: uri 'static:(ssl://:61617)' names no host'" in annotation(result, ids["a"])
+    assert "network connector 'typo: names no host (uri 'static:(ssl://:61617)')'" in annotation(result, ids["a"])
 
 
 @pytest.mark.parametrize(
@@ -345,6 +345,6 @@ def test_a_password_in_an_unreadable_uri_reaches_no_annotation_and_no_log(
     apply_configuration(mq, ids["a"], activemq_xml([("to-b", leaky)]))
     with caplog.at_level("DEBUG"):
         result = run(emulator.scheduled_event(CONNECTORS))
-    assert "to-b: uri 'static:(ssl://b-0f0f0f0f-1" in annotation(result, ids["a"])
+    assert "to-b: its parentheses do not match (uri 'static:(ssl://b-0f0f0f0f-1" in annotation(result, ids["a"])
     assert "S3cr3t" not in str(result) and "S3cr3t" not in caplog.text
     assert "meshuser" not in str(result) and "meshuser" not in caplog.text

@@ -91,7 +91,7 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         try:
             targets, fragile = _targets(uri)
         except UriError as err:
-            malformed.append(f"{name}: uri {redact(uri)[:120]!r} {err}")
+            malformed.append(f"{name}: {err} (uri {redact(uri)[:100]!r})")
             continue
         peers = tuple(t for t in targets if isinstance(t, Peer))
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))

@@ -11,7 +11,6 @@ import re
 from typing import NamedTuple
 
 from .configuration_xml import MAX_CONFIGURATION_BYTES, ConfigurationError, decode_revision, parse_configuration
-from .uris import UriError, ipv4_readings, read_uri, redact
 
 __all__ = [
     "MAX_CONFIGURATION_BYTES",
@@ -80,6 +79,8 @@ class ConnectorReport(NamedTuple):
 
 def parse_connectors(xml_text: str) -> ConnectorReport:
     """Every <networkConnector> of an ActiveMQ configuration; comments never count."""
+    from .uris import UriError, redact  # the URI reader loads with the first configuration read
+
     root = parse_configuration(xml_text)
     connectors: list[Connector] = []
     malformed: list[str] = []
@@ -139,6 +140,8 @@ def _local(tag: str) -> str:
 def _targets(uri: str) -> tuple[tuple[Peer | IgnoredPeer, ...], bool]:
     """Each distinct target of a connector URI as ActiveMQ reads it, and whether a failover: among
     them loses a duplex bridge's way back; UriError when ActiveMQ cannot read it or it names no host."""
+    from .uris import UriError, read_uri
+
     reading = read_uri(uri)
     if reading.agent in _LOCAL_SCHEMES:
         return (IgnoredPeer(f"{reading.agent}:", _LOCAL_SCHEMES[reading.agent]),), False
@@ -173,6 +176,8 @@ def _unreachable(host: str) -> str | None:
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return "a loopback host name reaches only the broker's own machine"
     import ipaddress
+
+    from .uris import ipv4_readings
 
     try:
         addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address(host)]

@@ -42,7 +42,7 @@ class Hole(NamedTuple):
 Part = str | Hole
 
 
-class _GiveUp(Exception):
+class _GiveUpError(Exception):
     """The pattern uses something this module does not model: the answer is "maybe"."""
 
 
@@ -59,7 +59,7 @@ def can_match(parts: Sequence[Part], pattern: re.Pattern[str]) -> bool:
     alphabet = NAME_CHARACTERS | {token for token in tokens if token is not None}
     try:
         automaton = _automaton(pattern, alphabet)
-    except (_GiveUp, RecursionError, ValueError, TypeError, AttributeError, ImportError):
+    except (_GiveUpError, RecursionError, ValueError, TypeError, AttributeError, ImportError):
         return True
     limit = max(NAME_LIMIT, literal_length)  # a literal longer than Amazon MQ allows is judged on the pattern
     return _product_accepts(tokens, automaton, limit)
@@ -131,7 +131,7 @@ class _Automaton:
 
     def _new(self) -> int:
         if len(self.epsilon) >= _STATE_BUDGET:
-            raise _GiveUp("too many states")
+            raise _GiveUpError("too many states")
         self.epsilon.append([])
         self.step.append(None)
         return len(self.epsilon) - 1
@@ -164,7 +164,7 @@ class _Automaton:
             return join
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             return state  # assertions only ever reject: ignoring them accepts more
-        raise _GiveUp(f"unsupported construct {op}")
+        raise _GiveUpError(f"unsupported construct {op}")
 
     def _repeat(self, body: Any, low: int, high: Any, state: int, flags: int) -> int:
         unbounded = high is self._parser.MAXREPEAT or high > _REPEAT_CAP

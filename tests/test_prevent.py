@@ -208,6 +208,11 @@ EXPECTED = {
     ("mesh.yaml", "GeneratedName"): ("NON_COMPLIANT", 57),
     ("mesh.yaml", "PerEnvironment"): ("UNKNOWN", 69),
     ("mesh.yaml", "Events"): ("NOT_APPLICABLE", 82),
+    # names Fn::Join'ed from the stack's name and a literal tail that can never complete the pattern
+    ("workshop-mesh.yaml", "LabBroker"): ("NON_COMPLIANT", 13),
+    ("workshop-mesh.yaml", "Broker1"): ("NON_COMPLIANT", 31),
+    ("workshop-mesh.yaml", "Broker2"): ("NON_COMPLIANT", 50),
+    ("workshop-mesh.yaml", "Broker3"): ("NON_COMPLIANT", 69),
     ("cdk.template.json", "MeshMember1A1B2C3D"): ("COMPLIANT", 3),
     ("cdk.template.json", "ClusterBroker5E6F7A8B"): ("NON_COMPLIANT", 17),
     ("plan.json", 'aws_mq_broker.member["1"]'): ("COMPLIANT", 6),

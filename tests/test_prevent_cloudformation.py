@@ -304,3 +304,245 @@ def test_a_deeply_nested_configuration_on_update_is_an_internal_failure(monkeypa
     previous = {**LEGACY, "DeploymentMode": "CLUSTER_MULTI_AZ", "Configuration": deep}
     answer = hook.lambda_handler(request(previous, "UPDATE_PRE_PROVISION", previous=previous))
     assert answer["hookStatus"] == "FAILED" and answer["errorCode"] == "InternalFailure"
+
+
+# --- finding 2 in the checker: the workshop's names -------------------------------------------------------
+
+WORKSHOP = DATA / "workshop-mesh.yaml"
+
+
+def test_the_workshops_joined_names_can_never_match_and_are_non_compliant() -> None:
+    found = judged(WORKSHOP)
+    assert {resource: status for resource, (status, _) in found.items()} == {
+        "LabBroker": "NON_COMPLIANT",  # !Join ['-', [!Ref AWS::StackName, Broker]]
+        "Broker1": "NON_COMPLIANT",  # !Join ['', [!Ref AWS::StackName, -Broker1]]
+        "Broker2": "NON_COMPLIANT",
+        "Broker3": "NON_COMPLIANT",
+    }
+    assert "'${Ref AWS::StackName}-Broker1') can never match '.+-Broker-[0-9]+'" in found["Broker1"][1]
+    assert "'Broker1'" not in found["Broker1"][1]  # a logical ID is not quoted as a name
+
+
+def test_a_joined_name_that_could_still_match_is_unknown(tmp_path: Path) -> None:
+    sub = {"Fn::Sub": "${AWS::StackName}-Broker-1"}
+    join = {"Fn::Join": ["-", [{"Ref": "AWS::StackName"}, "Broker", {"Ref": "Index"}]]}
+    path = template(tmp_path, {"Sub": broker(BrokerName=sub), "Join": broker(BrokerName=join)})
+    status, found = run_check(str(path))
+    assert [f["status"] for f in found] == ["UNKNOWN", "UNKNOWN"] and status == 3
+    assert "may or may not match" in found[0]["message"]
+
+
+# --- finding 3 in the checker: --allow-unknown no longer passes definite failures ----------------------------
+
+
+def test_definite_failures_beside_unknowns_fail_even_with_allow_unknown(tmp_path: Path) -> None:
+    resources = {
+        "Lonely": broker(BrokerName="lonely", DeploymentMode={"Ref": "Mode"}),
+        "Cluster": broker(BrokerName={"Ref": "Name"}, DeploymentMode="CLUSTER_MULTI_AZ"),
+        "Tagged": broker(
+            BrokerName="tagged",
+            Tags=[{"Key": "owner", "Value": {"Fn::Sub": "${AWS::AccountId}"}}, {"Key": "env", "Value": "prod"}],
+        ),
+    }
+    path = template(tmp_path, resources, Parameters={"Mode": {"Type": "String"}, "Name": {"Type": "String"}})
+    status, found = run_check(str(path), "--scope-tag-key", "env", "--scope-tag-value", "prod", "--allow-unknown")
+    assert {f["resource"]: f["status"] for f in found} == {
+        "Lonely": "NOT_APPLICABLE",  # no env tag: out of scope (a literal decides)
+        "Cluster": "NOT_APPLICABLE",
+        "Tagged": "NON_COMPLIANT",  # the computed owner tag does not hide env=prod
+    }
+    assert status == 1
+    status, found = run_check(str(path), "--allow-unknown")
+    assert {f["resource"]: f["status"] for f in found} == {
+        "Lonely": "NON_COMPLIANT",
+        "Cluster": "NON_COMPLIANT",
+        "Tagged": "NON_COMPLIANT",
+    }
+    assert status == 1
+
+
+def test_parameter_allowed_values_and_if_of_literals_are_choices(tmp_path: Path) -> None:
+    resources = {
+        "OnlyCluster": broker(DeploymentMode={"Ref": "ClusterOnly"}),
+        "Either": broker(DeploymentMode={"Fn::If": ["Prod", "ACTIVE_STANDBY_MULTI_AZ", "single_instance"]}),
+        "Open": broker(DeploymentMode={"Ref": "AnyMode"}),
+    }
+    parameters = {
+        "ClusterOnly": {"Type": "String", "AllowedValues": ["CLUSTER_MULTI_AZ"]},
+        "AnyMode": {"Type": "String", "Default": "SINGLE_INSTANCE"},
+    }
+    path = template(tmp_path, resources, Parameters=parameters)
+    assert {r: s for r, (s, _) in judged(path).items()} == {
+        "OnlyCluster": "NON_COMPLIANT",
+        "Either": "COMPLIANT",
+        "Open": "UNKNOWN",  # a default can be overridden at deployment
+    }
+
+
+# --- finding 4: ConfigurationAssociation, Fn::Base64 of Fn::Join, XML from parameters ------------------------
+
+
+def test_the_workshops_associations_are_read_as_its_mesh() -> None:
+    found = judged(WORKSHOP, "--check-mode", "connectors")
+    assert "no network connector" in found["LabBroker"][1]
+    for member in ("Broker1", "Broker2", "Broker3"):
+        status, message = found[member]
+        assert "no network connector" not in message, message
+        # its connectors were read from the association's configuration and link to the others;
+        # whether messageTTL="-1" counts as no limit is connectors.py's reading (issue 18)
+        linked = re.search(r"Connector_\d_To_\d -> Broker\d \(logical ID\)", message)
+        assert linked or status == "COMPLIANT", message
+
+
+def test_the_workshops_mesh_is_compliant_once_its_links_carry_messages(tmp_path: Path) -> None:
+    text = WORKSHOP.read_text().replace(' consumerTTL="1" messageTTL="-1"', "")
+    path = tmp_path / "workshop-default-ttl.yaml"
+    path.write_text(text)
+    found = judged(path, "--check-mode", "connectors")
+    assert {r: s for r, (s, _) in found.items()} == {
+        "LabBroker": "NON_COMPLIANT",
+        "Broker1": "COMPLIANT",
+        "Broker2": "COMPLIANT",
+        "Broker3": "COMPLIANT",
+    }
+    assert "Broker2 (logical ID), Broker3 (logical ID)" in found["Broker1"][1]
+
+
+def _mesh(tmp_path: Path, swap: dict[str, Any] | None = None, data: Any = None) -> Path:
+    xml = (
+        '<broker xmlns="http://activemq.apache.org/schema/core"><networkConnectors>'
+        '<networkConnector name="to-b" duplex="true" uri="static:(${Peer})"/></networkConnectors></broker>'
+    )
+    peer = {"Fn::Select": [0, {"Fn::GetAtt": ["B", "OpenWireEndpoints"]}]}
+    linked = {"Fn::Base64": {"Fn::Sub": [xml, {"Peer": peer}]}}
+    plain = '<broker xmlns="http://activemq.apache.org/schema/core"/>'
+    resources: dict[str, Any] = {
+        "A": broker(BrokerName="m-Broker-1"),
+        "B": broker(BrokerName="m-Broker-2"),
+        "Linked": {"Type": "AWS::AmazonMQ::Configuration", "Properties": {"Data": data or linked}},
+        "Plain": {"Type": "AWS::AmazonMQ::Configuration", "Properties": {"Data": {"Fn::Base64": plain}}},
+        "Association": {
+            "Type": "AWS::AmazonMQ::ConfigurationAssociation",
+            "Properties": {"Broker": {"Ref": "A"}, "Configuration": {"Id": {"Ref": "Linked"}, "Revision": 1}},
+        },
+    }
+    resources.update(swap or {})
+    return template(tmp_path, resources, Parameters={"Open": {"Type": "String"}, "Close": {"Type": "String"}})
+
+
+def test_a_configuration_association_links_brokers(tmp_path: Path) -> None:
+    found = judged(_mesh(tmp_path), "--check-mode", "both")
+    assert found["A"][0] == "COMPLIANT" and found["B"][0] == "COMPLIANT", found
+
+
+def test_an_association_that_swaps_in_a_configuration_without_connectors_does_not_pass(tmp_path: Path) -> None:
+    own = broker(BrokerName="m-Broker-1", Configuration={"Id": {"Ref": "Linked"}, "Revision": 1})
+    swap = {
+        "A": own,
+        "Association": {
+            "Type": "AWS::AmazonMQ::ConfigurationAssociation",
+            "Properties": {"Broker": {"Ref": "A"}, "Configuration": {"Id": {"Ref": "Plain"}, "Revision": 1}},
+        },
+    }
+    found = judged(_mesh(tmp_path, swap), "--check-mode", "connectors")
+    assert found["A"][0] == "NON_COMPLIANT" and found["B"][0] == "NON_COMPLIANT", found
+
+
+def test_an_association_to_a_broker_known_only_at_deployment_is_unknown(tmp_path: Path) -> None:
+    swap = {
+        "Other": {
+            "Type": "AWS::AmazonMQ::ConfigurationAssociation",
+            "Properties": {"Broker": {"Ref": "Open"}, "Configuration": {"Id": {"Ref": "Plain"}, "Revision": 1}},
+        }
+    }
+    found = judged(_mesh(tmp_path, swap), "--check-mode", "connectors")
+    assert found["A"][0] == "UNKNOWN" and "could be this one" in found["A"][1]
+
+
+def test_xml_built_from_parameters_outside_an_attribute_is_unknown(tmp_path: Path) -> None:
+    xml = (
+        '<broker xmlns="http://activemq.apache.org/schema/core"><networkConnectors>${Open}'
+        '<networkConnector name="to-b" duplex="true" uri="static:(${B})"/>${Close}</networkConnectors></broker>'
+    )
+    found = judged(_mesh(tmp_path, data={"Fn::Base64": {"Fn::Sub": xml}}), "--check-mode", "connectors")
+    assert found["A"][0] == "UNKNOWN" and "could comment a connector out" in found["A"][1]
+    joined = {"Fn::Base64": {"Fn::Join": ["", xml.replace("${Open}", "|").replace("${Close}", "|").split("|")]}}
+    joined["Fn::Base64"]["Fn::Join"][1][1:1] = [{"Ref": "Open"}]
+    found = judged(_mesh(tmp_path, data=joined), "--check-mode", "connectors")
+    assert found["A"][0] == "UNKNOWN", found
+
+
+# --- finding 5: Fn::ForEach, AWS::Include and macros ------------------------------------------------------
+
+FOR_EACH = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::LanguageExtensions
+Parameters:
+  Members:
+    Type: CommaDelimitedList
+    Default: '1,2'
+Resources:
+  Fn::ForEach::Members:
+    - Index
+    - COLLECTION
+    - Member${Index}:
+        Type: AWS::AmazonMQ::Broker
+        Properties:
+          BrokerName: !Sub 'orders-Broker-${Index}'
+          DeploymentMode: SINGLE_INSTANCE
+          EngineType: ACTIVEMQ
+  Fn::ForEach::Queues:
+    - Name
+    - [a, b]
+    - Queue${Name}:
+        Type: AWS::SQS::Queue
+"""
+
+
+def test_brokers_declared_by_for_each_are_expanded_with_cfn_lint(tmp_path: Path) -> None:
+    path = tmp_path / "foreach.yaml"
+    path.write_text(FOR_EACH.replace("COLLECTION", "['1', '2', 'x']"))
+    status, found = run_check(str(path))
+    assert {f["resource"]: (f["status"], f["line"]) for f in found} == {
+        "Member1": ("COMPLIANT", 11),
+        "Member2": ("COMPLIANT", 11),
+        "Memberx": ("NON_COMPLIANT", 11),
+    }
+    assert status == 1
+
+
+def test_for_each_over_a_parameter_is_unknown_never_zero_brokers(tmp_path: Path) -> None:
+    path = tmp_path / "foreach.yaml"
+    path.write_text(FOR_EACH.replace("COLLECTION", "!Ref Members"))
+    status, found = run_check(str(path), "--allow-unknown")
+    assert [(f["resource"], f["status"]) for f in found] == [("Fn::ForEach::Members", "UNKNOWN")]
+    assert status == 0  # --allow-unknown accepts it, but it is reported
+    assert run_check(str(path))[0] == 3
+
+
+def test_without_cfn_lint_for_each_is_unknown_and_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cfnlint.decode", None)  # as if cfn-lint were not installed
+    path = tmp_path / "foreach.yaml"
+    path.write_text(FOR_EACH.replace("COLLECTION", "['1']"))
+    status, found = run_check(str(path))
+    assert status == 3 and found[0]["status"] == "UNKNOWN"
+    assert "mq-network-of-brokers[cloudformation]" in found[0]["message"]
+
+
+def test_include_and_macros_are_unknown_never_silent(tmp_path: Path) -> None:
+    include = {"Name": "AWS::Include", "Parameters": {"Location": "s3://bucket/brokers.yaml"}}
+    path = template(tmp_path, {"Fn::Transform": include})
+    status, found = run_check(str(path))
+    assert status == 3 and [(f["resource"], f["status"]) for f in found] == [("Fn::Transform", "UNKNOWN")]
+    path = template(tmp_path, {"Member": broker()}, Transform=["AWS::Serverless-2016-10-31", "MyMacro"])
+    status, found = run_check(str(path))
+    assert status == 3
+    assert {f["resource"]: f["status"] for f in found} == {"Member": "COMPLIANT", "Transform": "UNKNOWN"}
+    inserted = broker()
+    inserted["Properties"]["Fn::Transform"] = include
+    path = template(tmp_path, {"Member": inserted})
+    assert run_check(str(path))[1][0]["status"] == "UNKNOWN"

@@ -546,3 +546,21 @@ def test_include_and_macros_are_unknown_never_silent(tmp_path: Path) -> None:
     inserted["Properties"]["Fn::Transform"] = include
     path = template(tmp_path, {"Member": inserted})
     assert run_check(str(path))[1][0]["status"] == "UNKNOWN"
+
+
+def test_cfn_lint_is_an_optional_dependency_imported_only_for_for_each(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("cfn-lint") for d in project["optional-dependencies"]["cloudformation"])
+    assert not any(d.startswith("cfn-lint") for d in project["dependencies"])
+    plain = template(tmp_path, {"Member": broker()})
+    script = (
+        "import sys\nfrom mq_network_tools.check import main\n"
+        f"status = main([{str(plain)!r}])\n"
+        "assert status == 0, status\n"
+        "assert not any(m.split('.')[0] == 'cfnlint' for m in sys.modules), 'cfn-lint imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, capture_output=True)

@@ -21,13 +21,14 @@ Standard library only, and imported only when a name has such a shape (never by 
 from __future__ import annotations
 
 import re
-import string
 from collections import deque
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")  # Amazon MQ broker names
+NAME_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)  # Amazon MQ broker names
 NAME_LIMIT = 50
 _REPEAT_CAP = NAME_LIMIT + 1  # more copies than this change nothing within 50 characters
 _STATE_BUDGET = 20_000

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mq_network.name_shape import Hole
 from mq_network.parameters import RuleParameters
 from mq_network.planned import (
     UNKNOWN,
@@ -44,6 +43,9 @@ from mq_network.planned import (
 )
 
 from .template_network import cloudformation_networks
+
+if TYPE_CHECKING:
+    from mq_network.name_shape import Hole
 
 BROKER = "AWS::AmazonMQ::Broker"
 _AMAZON_MQ = "AWS::AmazonMQ::"
@@ -255,6 +257,8 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
     """A string built by Fn::Join or Fn::Sub, as literal parts and holes; None when not such a value."""
     if depth > 20 or not isinstance(value, Mapping) or len(value) != 1:
         return None
+    from mq_network.name_shape import Hole  # only names built at deployment need it
+
     ((function, argument),) = value.items()
     if function == "Fn::Join":
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
@@ -299,6 +303,8 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
 
 
 def _part(item: object, depth: int) -> list[str | Hole]:
+    from mq_network.name_shape import Hole
+
     if isinstance(item, str):
         return [item]
     nested = _parts(item, depth + 1)

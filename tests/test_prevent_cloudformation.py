@@ -581,3 +581,11 @@ def test_cfn_lint_is_an_optional_dependency_imported_only_for_for_each(tmp_path:
         "assert not any(m.split('.')[0] == 'cfnlint' for m in sys.modules), 'cfn-lint imported'\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, capture_output=True)
+
+
+def test_values_of_unexpected_types_are_unknown_never_a_traceback() -> None:
+    scoped = parse_parameters({"ScopeTagKey": "env", "ScopeTagValue": "prod"})
+    odd: Any = {"env": None}
+    verdict = judge_planned("B", 5, ["SINGLE_INSTANCE"], None, odd, scoped)  # type: ignore[arg-type]
+    assert verdict.status == "UNKNOWN" and "its tag env is not a string" in verdict.message
+    assert judge_planned("B", 5, "SINGLE_INSTANCE", None, {}, DEFAULTS).status == "UNKNOWN"  # type: ignore[arg-type]

@@ -86,8 +86,7 @@ def judge_planned(
     `network`: what the template declares of its connectors (template_network in the tools), or
     None when the caller cannot see them.
     """
-    mode = _upper(mode)
-    engine = _upper(engine)
+    name, mode, engine = _readable(name), _upper(_readable(mode)), _upper(_readable(engine))
     # 1. Not applicable, when literals say so (in decide's own words): scope, then engine.
     gates: list[str] = []  # what is open until deployment and could make the broker not applicable
     scope = _scope_tags(tags, params)
@@ -202,6 +201,13 @@ def _plain(params: RuleParameters, keep_name: bool = False) -> RuleParameters:
     return params._replace(check_mode="name" if keep_name and params.checks_name else "mode")
 
 
+def _readable(value: Any) -> Any:
+    """A value of an unexpected type (a number, a list in a plan) is left to deployment, never read."""
+    if value is None or isinstance(value, (str, Unknown, Choice, Shape)):
+        return value
+    return Unknown(f"a {type(value).__name__}, not a string")
+
+
 def _upper(value: Value) -> Value:
     """CloudFormation's registry schema marks DeploymentMode and EngineType enumCaseInsensitive."""
     if isinstance(value, str):
@@ -220,6 +226,9 @@ def _scope_tags(tags: Tags, params: RuleParameters) -> Mapping[str, str] | str:
         return {}
     if isinstance(tags, Unknown):
         return f"its Tags are {tags.how}, and they decide whether it is in this rule's scope (ScopeTagKey {key})"
+    if isinstance(tags, Mapping) and not all(isinstance(v, str) for v in tags.values()):
+        # a null or a number where a tag value should be: that value is not known, the others are
+        tags = PartialTags({str(k): v if isinstance(v, str) else Unknown("not a string") for k, v in tags.items()})
     if isinstance(tags, PartialTags):
         if tags.unknown_keys is not None:
             return (

@@ -5,7 +5,9 @@ folder, as Lambda runs it (cold_start.py's method); the fastest of BENCH_SAMPLES
 cost. Per request: the hook's lambda_handler on one CREATE request, against the rule's
 lambda_handler on one configuration-change event for one broker in an emulated account (moto),
 both in-process after a warm-up. The checker: a 1,000-broker JSON template, in name mode and in
-connectors mode (every broker with a configuration whose peer is the next broker, by Fn::GetAtt).
+connectors mode (every broker with a configuration whose peer is the next broker, by Fn::GetAtt);
+and mq-network-check on one small template in a fresh interpreter (what pre-commit pays per run),
+against `python -c pass` in the same run, and on one Fn::ForEach template (cfn-lint imported).
 """
 
 from __future__ import annotations
@@ -143,6 +145,44 @@ def checker_ms(mode: str) -> tuple[float, float]:
     return statistics.median(times) * 1000, statistics.median(reads) * 1000
 
 
+FOR_EACH = """\
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Members:
+    - Index
+    - ['1', '2', '3']
+    - Member${Index}:
+        Type: AWS::AmazonMQ::Broker
+        Properties:
+          BrokerName: !Sub 'orders-Broker-${Index}'
+          DeploymentMode: SINGLE_INSTANCE
+          EngineType: ACTIVEMQ
+"""
+
+
+def one_template_ms() -> dict[str, float]:
+    """A fresh interpreter checking one template (min of SAMPLES), and `python -c pass` as the baseline."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        for_each = Path(tmp) / "foreach.yaml"
+        for_each.write_text(FOR_EACH)
+        run = "from mq_network_tools.check import main; main([{!r}])"
+        variants = {
+            "python -c pass (baseline)": "pass",
+            "one template, name mode": run.format(str(root / "tests" / "data" / "templates" / "mesh.yaml")),
+            "one Fn::ForEach template": run.format(str(for_each)),
+        }
+        runs: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(SAMPLES):
+            for name, code in variants.items():
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, cwd=root)
+                runs[name].append((time.perf_counter() - started) * 1000)
+    return {name: min(values) for name, values in runs.items()}
+
+
 def main() -> int:
     cold = cold_starts()
     print(f"cold start (import, precompiled, min of {SAMPLES} fresh interpreters)")
@@ -157,6 +197,9 @@ def main() -> int:
     for mode in ("name", "both"):
         ms, read = checker_ms(mode)
         print(f"  CheckMode {mode:<8}{ms:>8.0f} ms  (reading the file alone: {read:.0f} ms, {ms / read:.0f}x)")
+    print(f"mq-network-check in a fresh interpreter, whole process (min of {SAMPLES})")
+    for name, ms in one_template_ms().items():
+        print(f"  {name:<27}{ms:>8.0f} ms")
     return 0
 
 

@@ -74,7 +74,8 @@ def test_a_broker_outside_a_network_fails_with_the_rules_annotation(point: str) 
 def test_a_generated_name_fails_with_the_reason() -> None:
     answer = hook.lambda_handler(request({"DeploymentMode": "SINGLE_INSTANCE", "EngineType": "ACTIVEMQ"}))
     assert answer["hookStatus"] == "FAILED"
-    assert "CloudFormation would generate one, and a network member needs a chosen name" in answer["message"]
+    assert "it has no BrokerName, which AWS::AmazonMQ::Broker requires" in answer["message"]
+    assert "would generate" not in answer["message"]
 
 
 def test_a_mode_that_is_not_allowed_fails() -> None:
@@ -88,7 +89,7 @@ def test_a_mode_that_is_not_allowed_fails() -> None:
     [
         (request({"BrokerName": "events", "DeploymentMode": "CLUSTER_MULTI_AZ", "EngineType": "RABBITMQ"}), "RabbitMQ"),
         (request({}, target="AWS::DynamoDB::Table", point="UPDATE_PRE_PROVISION"), "Not an Amazon MQ broker"),
-        (request({}, point="DELETE_PRE_PROVISION"), "Not an Amazon MQ broker being created or updated"),
+        (request({}, point="DELETE_PRE_PROVISION"), "Deleting an Amazon MQ broker is allowed"),
     ],
 )
 def test_rabbitmq_other_types_and_deletions_pass(event: dict[str, Any], why: str) -> None:
@@ -207,6 +208,11 @@ EXPECTED = {
     ("mesh.yaml", "GeneratedName"): ("NON_COMPLIANT", 57),
     ("mesh.yaml", "PerEnvironment"): ("UNKNOWN", 69),
     ("mesh.yaml", "Events"): ("NOT_APPLICABLE", 82),
+    # names Fn::Join'ed from the stack's name and a literal tail that can never complete the pattern
+    ("workshop-mesh.yaml", "LabBroker"): ("NON_COMPLIANT", 13),
+    ("workshop-mesh.yaml", "Broker1"): ("NON_COMPLIANT", 31),
+    ("workshop-mesh.yaml", "Broker2"): ("NON_COMPLIANT", 50),
+    ("workshop-mesh.yaml", "Broker3"): ("NON_COMPLIANT", 69),
     ("cdk.template.json", "MeshMember1A1B2C3D"): ("COMPLIANT", 3),
     ("cdk.template.json", "ClusterBroker5E6F7A8B"): ("NON_COMPLIANT", 17),
     ("plan.json", 'aws_mq_broker.member["1"]'): ("COMPLIANT", 6),

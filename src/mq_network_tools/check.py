@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from mq_network.parameters import ParameterError, parse_parameters
-from mq_network.planned import UNKNOWN, Planned, Unknown, cloudformation_broker, judge_planned
+from mq_network.planned import UNKNOWN, Unknown, judge_planned
 
 from .options import add_rule_options, printable, rule_options
-from .template_network import cloudformation_networks, terraform_networks
+from .template_network import terraform_networks
 
 RULE_ID = "MQ_NETWORK_OF_BROKERS"
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -203,21 +203,12 @@ def _address_lines(text: str) -> dict[str, int]:
 
 
 def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: Any) -> list[Finding]:
-    found = []
-    networks = cloudformation_networks(template["Resources"], params) if params.checks_connectors else {}
-    lines = _key_lines(text)
-    for logical_id, resource in template["Resources"].items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != _TYPE:
-            continue
-        line = lines.get(str(logical_id), 1)
-        try:
-            judged = cloudformation_broker(
-                str(logical_id), resource.get("Properties") or {}, params, networks.get(str(logical_id))
-            )
-        except ValueError as err:
-            judged = Planned(UNKNOWN, str(err))
-        found.append(Finding(str(path), line, str(logical_id), judged.status, judged.message))
-    return found
+    from .cloudformation import judge_template  # how a template is read: cloudformation.py
+
+    return [
+        Finding(str(path), judged.line, judged.resource, judged.planned.status, judged.planned.message)
+        for judged in judge_template(template, text, params, _key_lines(text))
+    ]
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:

@@ -1,13 +1,18 @@
 """CheckMode connectors before deployment: the network a template or a plan declares.
 
-A broker's connectors live in its AWS::AmazonMQ::Configuration (Terraform: aws_mq_configuration).
-When that configuration is in the same template and its XML is written there (Data as base64, or
-Fn::Base64 of a literal or of an Fn::Sub), the rule's own reader (connectors.py) and graph
-(network.py) judge it, so a template gets the verdict the live broker will get. A peer written as
-a reference to another broker of the template (Ref, Fn::GetAtt, Fn::Select of its endpoints) is a
-link to that broker. Anything else the template leaves to deployment (a configuration outside the
-template, XML built from parameters, a peer from a Ref to a parameter) makes the broker
-"cannot be judged before deployment", never a pass.
+A broker's connectors live in its AWS::AmazonMQ::Configuration (Terraform: aws_mq_configuration),
+named by the broker's own Configuration property or, as real meshes are declared (configurations
+name each other's endpoints, so they cannot be set on the brokers themselves), by an
+AWS::AmazonMQ::ConfigurationAssociation, which replaces the broker's own once both exist. When
+that configuration is in the same template and its XML is written there (Data as base64, or
+Fn::Base64 of a literal, an Fn::Sub or an Fn::Join), the rule's own reader (connectors.py) and
+graph (network.py) judge it, so a template gets the verdict the live broker will get. A peer
+written as a reference to another broker of the template (Ref, Fn::GetAtt, Fn::Select of its
+endpoints) is a link to that broker. Anything else the template leaves to deployment (a
+configuration outside the template, a peer from a Ref to a parameter, a value from a parameter
+anywhere but inside an attribute, where `<!--` could comment a connector out, an association to
+a broker known only at deployment) makes the broker "cannot be judged before deployment", never
+a pass.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mq_network.configuration_xml import ConfigurationError, decode_revision
+from mq_network.configuration_xml import ConfigurationError, decode_revision, parse_configuration
 from mq_network.connectors import ConnectorReport, Peer, parse_connectors
 from mq_network.network import Membership, memberships
 from mq_network.parameters import RuleParameters
@@ -24,6 +29,7 @@ from mq_network.planned import Unknown
 
 BROKER = "AWS::AmazonMQ::Broker"
 CONFIGURATION = "AWS::AmazonMQ::Configuration"
+ASSOCIATION = "AWS::AmazonMQ::ConfigurationAssociation"
 _MARK = "tmplbroker{}x"  # stands for broker number {} of the template inside a connector URI
 _MARKED = re.compile(r"tmplbroker(\d+)x")
 _UNRESOLVED = "tmplunresolvedx"  # a reference the template cannot resolve (a parameter, an import)
@@ -41,13 +47,20 @@ def cloudformation_networks(resources: Mapping[str, Any], params: RuleParameters
     }
     brokers = list(declared)
     node = {lid: f"template-broker-{i}" for i, lid in enumerate(brokers)}
+    associated, everywhere = _associations(resources, declared)
     names: dict[str, str] = {}
     reports: dict[str, ConnectorReport] = {}
     unknown: dict[str, Unknown] = {}
     for lid, resource in declared.items():
         name = _properties(resource).get("BrokerName")
-        names[node[lid]] = name if isinstance(name, str) and name else lid
-        found = _broker_report(resource.get("Properties"), resources, brokers)
+        # a logical ID is not a name: peers are listed as "Broker2 (logical ID)"
+        names[node[lid]] = name if isinstance(name, str) and name else f"{lid} (logical ID)"
+        reference = associated.get(lid)
+        found = everywhere or (
+            reference
+            if isinstance(reference, Unknown)
+            else _broker_report(resource.get("Properties"), resources, brokers, reference)
+        )
         if isinstance(found, Unknown):
             unknown[lid] = found
         else:
@@ -63,10 +76,38 @@ def cloudformation_networks(resources: Mapping[str, Any], params: RuleParameters
     return {lid: unknown.get(lid) or graph[node[lid]] for lid in brokers}
 
 
-def _broker_report(properties: Any, resources: Mapping[str, Any], brokers: list[str]) -> ConnectorReport | Unknown:
+def _associations(resources: Mapping[str, Any], declared: Mapping[str, Any]) -> tuple[dict[str, Any], Unknown | None]:
+    """Each broker's configuration as its ConfigurationAssociation names it (or why that is unknown),
+    and a reason every broker is unknown (an association to a broker known only at deployment)."""
+    found: dict[str, Any] = {}
+    for lid, resource in resources.items():
+        if not isinstance(resource, Mapping) or resource.get("Type") != ASSOCIATION:
+            continue
+        properties = _properties(resource)
+        target = _resource_of(properties.get("Broker"))
+        if target is None or target not in declared:
+            return found, Unknown(
+                f"ConfigurationAssociation {lid} applies a configuration to a broker known only at deployment, "
+                "which could be this one"
+            )
+        configuration = properties.get("Configuration")
+        if resource.get("Condition") != declared[target].get("Condition"):
+            found[target] = Unknown(
+                f"its ConfigurationAssociation {lid} exists only under Condition {resource.get('Condition')}"
+            )
+        elif target in found and found[target] != configuration:
+            found[target] = Unknown("several ConfigurationAssociations apply different configurations to it")
+        else:
+            found[target] = configuration
+    return found, None
+
+
+def _broker_report(
+    properties: Any, resources: Mapping[str, Any], brokers: list[str], associated: Any = None
+) -> ConnectorReport | Unknown:
     if not isinstance(properties, Mapping):
         return Unknown("its Properties are not an object")
-    reference = properties.get("Configuration")
+    reference = associated if associated is not None else properties.get("Configuration")
     if reference is None:
         return ConnectorReport((), ())  # Amazon MQ's default configuration declares no connector
     config_id = _resource_of(reference.get("Id") if isinstance(reference, Mapping) else None)
@@ -77,6 +118,11 @@ def _broker_report(properties: Any, resources: Mapping[str, Any], brokers: list[
     if isinstance(xml, Unknown):
         return xml
     try:
+        if _UNRESOLVED in xml and not _only_in_attributes(xml):
+            return Unknown(
+                f"its configuration {config_id} is built from values known only at deployment outside an attribute "
+                "(a value such as <!-- could comment a connector out)"
+            )
         report = parse_connectors(xml)
     except (ConfigurationError, ValueError) as err:
         return Unknown(f"its configuration {config_id} cannot be read ({err})")
@@ -88,6 +134,14 @@ def _broker_report(properties: Any, resources: Mapping[str, Any], brokers: list[
     if any(_UNRESOLVED in why for why in report.malformed):
         return Unknown("one of its connectors has a uri known only at deployment")
     return ConnectorReport(tuple(connectors), report.malformed)
+
+
+def _only_in_attributes(xml: str) -> bool:
+    """Whether every value known only at deployment sits inside an attribute value (a user name, say),
+    where it cannot change which elements the configuration has."""
+    root = parse_configuration(xml)
+    inside: int = sum(str(value).count(_UNRESOLVED) for element in root.iter() for value in element.attrib.values())
+    return inside == xml.count(_UNRESOLVED)
 
 
 def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -123,9 +177,32 @@ def _configuration_xml(data: object, brokers: list[str]) -> str | Unknown:
                 return inner
             if isinstance(inner, Mapping) and set(inner) == {"Fn::Sub"}:
                 return _substitute(inner["Fn::Sub"], brokers)
+            if isinstance(inner, Mapping) and set(inner) == {"Fn::Join"}:
+                return _join(inner["Fn::Join"], brokers)
     except ConfigurationError as err:
         return Unknown(f"its configuration's Data cannot be read ({err})")
     return Unknown("its configuration's Data is built at deployment")
+
+
+def _join(join: object, brokers: list[str]) -> str | Unknown:
+    """Fn::Join of literal XML and references (aws-samples' workshop builds its mesh this way)."""
+    if not (isinstance(join, list) and len(join) == 2 and isinstance(join[0], str) and isinstance(join[1], list)):
+        return Unknown("its configuration's Data is an Fn::Join of an unexpected shape")
+    separator, items = join
+    text = ""
+    for index, item in enumerate(items):
+        if index:
+            text += separator
+        if isinstance(item, Mapping) and set(item) == {"Fn::Sub"}:
+            part = _substitute(item["Fn::Sub"], brokers)
+        elif isinstance(item, Mapping) and set(item) == {"Fn::Join"}:
+            part = _join(item["Fn::Join"], brokers)
+        else:
+            part = _reference(item, brokers, text.endswith("://"))
+        if isinstance(part, Unknown):
+            return part
+        text += part
+    return text
 
 
 def _substitute(sub: object, brokers: list[str]) -> str | Unknown:

@@ -209,7 +209,9 @@ class Reader:
     def __init__(self) -> None:
         self.folders: dict[Path, Any] = {}
 
-    def terraform(self, path: Path, params: Any) -> list[Finding]:
+    def terraform(self, path: Path, params: Any) -> list[Finding] | None:
+        """The findings of a .tf file, read with the locals and providers of its folder; None when it is
+        not HCL and declares no broker (a stray file)."""
         from . import terraform_source
 
         folder = path.resolve().parent
@@ -232,7 +234,7 @@ class Reader:
         if isinstance(document, str):
             if any(kind in text for kind in _BROKER_TYPES):
                 raise CheckError(f"{path}: {document}")
-            return []
+            return None
         return [
             Finding(str(path), line, address, judged.status, judged.message)
             for address, line, judged in terraform_source.judge(path, text, document, context, params)

@@ -44,5 +44,5 @@ def for_rule(tags: Tags | Unknown, params: RuleParameters) -> dict[str, str] | U
     if key and key not in tags.known:
         why = tags.unknown.get(key) or tags.unknown.get("")
         if why:
-            return Unknown(f"its tag {key} is {why}" if key in tags.unknown else f"its tags are {why}")
+            return Unknown(f"{why} (tag {key})" if key in tags.unknown else why)
     return dict(tags.known)

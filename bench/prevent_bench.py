@@ -14,6 +14,7 @@ import io
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,6 +144,24 @@ def checker_ms(mode: str) -> tuple[float, float]:
     return statistics.median(times) * 1000, statistics.median(reads) * 1000
 
 
+def checker_start_ms(path: Path) -> tuple[float, float]:
+    """mq-network-check on one file in a fresh interpreter (min of SAMPLES), and the baseline: the same
+    interpreter starting and exiting. Name mode over one template imports no Terraform parser."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(root / d) for d in ("src", "MQ_NETWORK_OF_BROKERS"))}
+
+    def run(*argv: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, *argv], env=env, check=False, capture_output=True)
+        return (time.perf_counter() - started) * 1000
+
+    check, bare = [], []
+    for _ in range(SAMPLES):
+        check.append(run("-m", "mq_network_tools.check", str(path)))
+        bare.append(run("-c", "pass"))
+    return min(check), min(bare)
+
+
 def main() -> int:
     cold = cold_starts()
     print(f"cold start (import, precompiled, min of {SAMPLES} fresh interpreters)")
@@ -153,6 +172,11 @@ def main() -> int:
     print("per request, warm")
     print(f"  {'rule handler':<14}{rule:>8.2f} ms  one change event, one broker, emulated AWS (moto)")
     print(f"  {'hook handler':<14}{hook:>8.3f} ms  one CREATE request, no AWS call ({rule / hook:.0f}x less)")
+    data = Path(__file__).resolve().parent.parent / "tests" / "data"
+    print(f"mq-network-check on one file, fresh interpreter (min of {SAMPLES})")
+    for label, path in (("template", data / "templates" / "mesh.yaml"), (".tf", data / "terraform" / "brokers")):
+        ms, bare = checker_start_ms(path)
+        print(f"  {label:<12}{ms:>8.0f} ms  (python starting alone: {bare:.0f} ms)")
     print("mq-network-check, 1,000 brokers and 1,000 configurations in one template (median of 5)")
     for mode in ("name", "both"):
         ms, read = checker_ms(mode)

@@ -166,6 +166,20 @@ def test_connectors_mode_on_source_is_unknown_the_plan_reads_them() -> None:
     assert "read from a Terraform plan" in found["aws_mq_broker.member"][1]
 
 
+def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text((TERRAFORM / "brokers" / "main.tf").read_text())
+    (tmp_path / "mq_override.tf").write_text(
+        'resource "aws_mq_broker" "member" {\n  deployment_mode = "CLUSTER_MULTI_AZ"\n}\n'
+        'resource "aws_mq_broker" "gone" {\n  deployment_mode = "SINGLE_INSTANCE"\n}\n'
+    )
+    _, out, _ = run_check(str(tmp_path), "--output", "json")
+    found = [(Path(f["path"]).name, f["resource"], f["status"]) for f in json.loads(out)]
+    assert ("main.tf", "aws_mq_broker.member", "NON_COMPLIANT") in found  # the override's mode applies
+    assert ("mq_override.tf", "aws_mq_broker.member", "NON_COMPLIANT") in found  # judged merged, not alone
+    assert ("mq_override.tf", "aws_mq_broker.gone", "UNKNOWN") in found
+    assert ("main.tf", "aws_mq_broker.standby", "COMPLIANT") in found
+
+
 def test_invalid_terraform_declaring_a_broker_is_an_error_other_tf_files_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "broken.tf").write_text('resource "aws_mq_broker" "b" {\n  broker_name = "x"\n')
     (tmp_path / "other.tf").write_text("this is { not terraform\n")

@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         except CheckError as err:
             errors.append(str(err))
             continue
+        except Exception as err:  # a defect here must not become a traceback's exit 1 ("non-compliant")
+            errors.append(f"{path}: could not be checked ({type(err).__name__}: {err})")
+            continue
         if found is None:
             notes.append(f"{path}: skipped: not a CloudFormation template, Terraform plan or Terraform source")
         else:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mq_network.parameters import RuleParameters
-from mq_network.planned import Planned, Unknown, judge_planned
+from mq_network.planned import UNKNOWN, Planned, Unknown, judge_planned
 
 from .terraform_tags import Tags, for_rule, merged
 
@@ -69,9 +69,16 @@ class Folder:
         self.locals: dict[str, Any] = {}
         self.twice: set[str] = set()
         self.providers: list[Mapping[str, Any]] = []
-        for document in documents.values():
+        self.bases: dict[str, Mapping[str, Any]] = {}
+        self.overrides: dict[str, list[Mapping[str, Any]]] = {}
+        for path, document in sorted(documents.items()):  # override files apply in lexical order
             if isinstance(document, str):
                 continue
+            for name, body in _brokers(document):
+                if is_override(path):
+                    self.overrides.setdefault(name, []).append(body)
+                else:
+                    self.bases.setdefault(name, body)
             for block in _blocks(document, "locals"):
                 for name, value in block.items():
                     if name.startswith("__"):
@@ -83,6 +90,14 @@ class Folder:
                 for label, body in block.items():
                     if _unquote(label) == "aws" and isinstance(body, Mapping):
                         self.providers.append(body)
+
+    def effective(self, name: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A broker block with the folder's override files applied, as Terraform merges them: each
+        argument or nested block type an override sets replaces the original's."""
+        merged_body = dict(body)
+        for override in self.overrides.get(name, []):
+            merged_body.update(override)
+        return merged_body
 
     def value(self, raw: object, seen: tuple[str, ...] = ()) -> str | Unknown | None:
         """A string attribute's value when the source states it, else why not."""
@@ -216,16 +231,15 @@ def judge(
 ) -> list[tuple[str, int, Planned]]:
     """Each aws_mq_broker block of one file (address, line, verdict), and module calls that may hold brokers."""
     found = []
-    for block in _blocks(document, "resource"):
-        for kind, named in block.items():
-            if _unquote(kind) != BROKER or not isinstance(named, Mapping):
-                continue
-            for label, body in named.items():
-                name = _unquote(label)
-                address = f"{BROKER}.{name}"
-                line = _line(text, rf'resource\s+"?{BROKER}"?\s+"?{re.escape(name)}"?')
-                verdict = _broker(address, body, folder, params) if isinstance(body, Mapping) else None
-                found.append((address, line, verdict or Planned("UNKNOWN", f"{address} is not a block")))
+    for name, written in _brokers(document):
+        address = f"{BROKER}.{name}"
+        line = _line(text, rf'resource\s+"?{BROKER}"?\s+"?{re.escape(name)}"?')
+        # an override file's block is partial: judge the block it overrides, as Terraform merges it
+        body = folder.bases.get(name) if is_override(path) else written
+        if body is None:
+            found.append((address, line, Planned(UNKNOWN, f"{address} overrides a block not found beside it.")))
+        else:
+            found.append((address, line, _broker(address, folder.effective(name, body), folder, params)))
     for block in _blocks(document, "module"):
         for label, body in block.items():
             if not isinstance(body, Mapping):
@@ -240,7 +254,7 @@ def judge(
                     f"module.{name}",
                     _line(text, rf'module\s+"?{re.escape(name)}"?'),
                     Planned(
-                        "UNKNOWN",
+                        UNKNOWN,
                         f"Module {name} ({shown}) may declare Amazon MQ brokers, which this check does not read "
                         "from source: judge the plan (terraform show -json plan.out).",
                     ),
@@ -266,6 +280,21 @@ def _broker(address: str, body: Mapping[str, Any], folder: Folder, params: RuleP
         params,
         network,
     )
+
+
+def is_override(path: Path) -> bool:
+    """Terraform's override files (override.tf, *_override.tf): merged into the blocks they name."""
+    return path.name == "override.tf" or path.name.endswith("_override.tf")
+
+
+def _brokers(document: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The aws_mq_broker blocks of one file (name, body)."""
+    found = []
+    for block in _blocks(document, "resource"):
+        for kind, named in block.items():
+            if _unquote(kind) == BROKER and isinstance(named, Mapping):
+                found += [(_unquote(label), body) for label, body in named.items() if isinstance(body, Mapping)]
+    return found
 
 
 def _blocks(document: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:

@@ -1,14 +1,16 @@
 """mq-network-check PATH...: judge the Amazon MQ brokers a template or a plan declares, before they exist.
 
 Reads CloudFormation templates (YAML with the short-form intrinsic tags, or JSON), SAM templates,
-CDK's synthesized `cdk.out/*.template.json`, and Terraform plans in JSON (`terraform show -json
-plan.out`), and judges every broker with the rule's own parameters and decision (planned.py):
-the same verdict as the AWS Config rule and the CloudFormation hook. A name built with an
-intrinsic function, or known only after apply, "cannot be judged before deployment": a status of
-its own, never a pass. Output: text with file and line, JSON, or SARIF 2.1.0 for code scanning.
-Exit status as the audit's: 0 all compliant or not applicable, 1 any non-compliant, 2 a usage
-error (a file that is not a template or a plan), 3 any broker that cannot be judged yet
-(--allow-unknown accepts them).
+CDK's synthesized `cdk.out/*.template.json`, Terraform plans in JSON (`terraform show -json
+plan.out`, terraform_plan.py) and Terraform source (`.tf`, terraform_source.py), and judges every
+broker with the rule's own parameters and decision (planned.py): the same verdict as the AWS Config
+rule and the CloudFormation hook. A name built with an intrinsic function, or known only after
+apply, "cannot be judged before deployment": a status of its own, never a pass. A file that is none
+of these is skipped with a note; one that cannot be read (too large, nested too deeply, a template
+or plan that does not parse) is an error for that file, and the others are still judged and
+reported. Output: text with file and line, JSON, or SARIF 2.1.0 for code scanning. Exit status as
+the audit's: 0 all compliant or not applicable, 1 any non-compliant, 2 a usage error or a file not
+read, 3 any broker that cannot be judged yet (--allow-unknown accepts them).
 """
 
 from __future__ import annotations

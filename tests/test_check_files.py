@@ -182,13 +182,15 @@ def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> N
 
 def test_invalid_terraform_declaring_a_broker_is_an_error_other_tf_files_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "broken.tf").write_text('resource "aws_mq_broker" "b" {\n  broker_name = "x"\n')
-    (tmp_path / "other.tf").write_text("this is { not terraform\n")
+    (tmp_path / "other.tf").write_text("module {{ not terraform\n")  # a module call would be read: it must parse
+    (tmp_path / "network.tf").write_text("neither { a broker nor a module\n")  # not parsed: nothing to judge
     (tmp_path / "ok.tf").write_text((TERRAFORM / "module-without-provider" / "main.tf").read_text())
     status, out, err = run_check(str(tmp_path))
     assert status == 2
     assert f"error: {tmp_path / 'broken.tf'}: not valid Terraform (HCL) source" in err
     assert f"note: {tmp_path / 'other.tf'}: skipped" in err
     assert "ok.tf:2: NON_COMPLIANT: aws_mq_broker.this" in out  # the readable file is still judged
+    assert "network.tf" not in err
 
 
 def test_pre_commit_passes_tf_files_and_make_installs_python_hcl2() -> None:

@@ -186,7 +186,9 @@ def files(paths: Sequence[str], errors: list[str]) -> Iterator[Path]:
 # fast: 32 MiB. Terraform source is parsed by python-hcl2 at roughly 20-30 s per MiB (measured on this
 # project's fixtures): 512 KiB, far above a hand-written .tf file.
 LIMITS = {"yaml": 2 << 20, "json": 32 << 20, "tf": 512 << 10}
-_BROKER_TYPES = ("AWS::AmazonMQ::Broker", "aws_mq_broker")
+BROKER_TF = "aws_mq_broker"
+_BROKER_TYPES = ("AWS::AmazonMQ::Broker", BROKER_TF)
+_MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 
 
 def _format(path: Path) -> str:
@@ -222,6 +224,9 @@ class Reader:
     def terraform(self, path: Path, params: Any) -> list[Finding] | None:
         """The findings of a .tf file, read with the locals and providers of its folder; None when it is
         not HCL and declares no broker (a stray file)."""
+        text = read_text(path)
+        if BROKER_TF not in text and not _MODULE.search(text):
+            return []  # Terraform with neither a broker nor a module call: nothing to judge, nothing parsed
         from . import terraform_source
 
         folder = path.resolve().parent
@@ -229,18 +234,20 @@ class Reader:
             documents: dict[Path, Any] = {}
             for sibling in sorted(folder.glob("*.tf")):
                 try:
-                    documents[sibling] = terraform_source.parse(read_text(sibling))
+                    written = read_text(sibling)
+                    # python-hcl2 is slow: parse only files holding what a broker's judgement reads
+                    relevant = any(word in written for word in ("locals", "provider", BROKER_TF))
+                    documents[sibling] = terraform_source.parse(written) if relevant else {}
                 except (CheckError, terraform_source.SourceError) as err:
                     documents[sibling] = str(err)
             self.folders[folder] = (documents, terraform_source.Folder(documents))
         documents, context = self.folders[folder]
         document = documents.get(path.resolve())
-        if document is None:  # not among the folder's *.tf (a name the glob did not list)
+        if document is None or (document == {} and _MODULE.search(text)):  # not listed, or not parsed yet
             try:
-                document = terraform_source.parse(read_text(path))
+                document = terraform_source.parse(text)
             except terraform_source.SourceError as err:
                 document = str(err)
-        text = read_text(path)
         if isinstance(document, str):
             if any(kind in text for kind in _BROKER_TYPES):
                 raise CheckError(f"{path}: {document}")

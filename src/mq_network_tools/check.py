@@ -24,12 +24,10 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
-from urllib.parse import quote
 
 from mq_network.parameters import ParameterError, parse_parameters
 from mq_network.planned import UNKNOWN, Planned, cloudformation_broker
 
-from . import terraform_plan
 from .options import add_rule_options, printable, rule_options
 from .template_network import cloudformation_networks
 
@@ -273,8 +271,11 @@ def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Fi
             if any(kind in text for kind in _BROKER_TYPES):
                 raise  # it declares a broker, but cannot be read: an error, never a skip
             return None  # not JSON or YAML (projen's JSON with comments, a Helm chart): not a template
-        if terraform_plan.is_plan(document):
-            return _terraform(path, text, document, params)
+        if isinstance(document, Mapping) and "format_version" in document:
+            from . import terraform_plan  # imported for plans only: name mode over a template stays quick
+
+            if terraform_plan.is_plan(document):
+                return _terraform(path, text, document, params)
         if isinstance(document, Mapping) and isinstance(document.get("Resources"), Mapping):
             return _cloudformation(path, text, document, params)
         if path.name.endswith(".tf.json") and any(kind in text for kind in _BROKER_TYPES):
@@ -361,6 +362,8 @@ def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: 
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:
+    from . import terraform_plan
+
     try:
         judged = terraform_plan.judge(plan, params)
     except terraform_plan.PlanError as err:
@@ -372,6 +375,8 @@ def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> l
 def artifact_uri(path: str) -> str:
     """A file path as a SARIF artifactLocation.uri: a relative reference, percent-encoded (RFC 3986), so
     that `#`, `?`, `%` and spaces stay part of the path; a name that is not UTF-8 keeps its bytes."""
+    from urllib.parse import quote
+
     return quote(os.fsencode(Path(path).as_posix()), safe="/")
 
 

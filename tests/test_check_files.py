@@ -166,6 +166,26 @@ def test_connectors_mode_on_source_is_unknown_the_plan_reads_them() -> None:
     assert "read from a Terraform plan" in found["aws_mq_broker.member"][1]
 
 
+def test_locals_resolve_through_chains_cycles_and_escapes_are_handled(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {}\n'
+        'locals {\n  tags = { env = "prod", team = var.team }\n  t2 = local.tags\n  loop = local.loop\n}\n'
+        'resource "aws_mq_broker" "a" {\n  broker_name = "a"\n  engine_type = "ActiveMQ"\n  tags = local.t2\n}\n'
+        'resource "aws_mq_broker" "b" {\n  broker_name = "${local.loop}-Broker-1"\n  engine_type = "ActiveMQ"\n}\n'
+        'resource "aws_mq_broker" "c" {\n  broker_name = "c\\u002dBroker-1"\n  engine_type = "ActiveMQ"\n'
+        "  deployment_mode = null\n  tags = { env = var.env }\n}\n"
+    )
+    found = verdicts(str(tmp_path), *SCOPE)
+    assert found["aws_mq_broker.a"][0] == "NON_COMPLIANT"  # env = "prod" through local.t2 -> local.tags
+    assert found["aws_mq_broker.c"][0] == "UNKNOWN" and "var.env" in found["aws_mq_broker.c"][1]
+    found = verdicts(str(tmp_path))
+    assert found["aws_mq_broker.b"][0] == "UNKNOWN" and "refers to itself" in found["aws_mq_broker.b"][1]
+    assert found["aws_mq_broker.c"] == (
+        "COMPLIANT",
+        "Broker 'c-Broker-1' (aws_mq_broker.c): name and deployment mode as a network member needs (SINGLE_INSTANCE).",
+    )
+
+
 def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text((TERRAFORM / "brokers" / "main.tf").read_text())
     (tmp_path / "mq_override.tf").write_text(

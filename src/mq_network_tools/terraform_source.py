@@ -134,6 +134,9 @@ class Folder:
         raw = self.locals[name]
         if isinstance(raw, Mapping):
             return raw
+        chained = _LOCAL.fullmatch(raw[2:-1]) if isinstance(raw, str) and raw[:2] == "${" and raw[-1:] == "}" else None
+        if chained:  # local.a = local.b: whatever b is (a tag map too)
+            return self.local(chained[1], (*seen, name))
         found = self.value(raw, (*seen, name))
         if isinstance(found, Unknown) and not found.how.startswith("local."):
             return Unknown(f"local.{name}, which is {found.how}")

@@ -382,6 +382,9 @@ def test_sarif_uris_are_percent_encoded_and_round_trip(tmp_path: Path) -> None:
         parts = urlsplit(uri)
         assert parts.query == "" and parts.fragment == "" and parts.scheme == ""
         assert unquote(parts.path) == path.as_posix()
+    # a file name that is not UTF-8 (read by Python with surrogateescape) keeps its bytes
+    assert check.artifact_uri("infra/a\udcff b.yaml") == "infra/a%FF%20b.yaml"
+    assert check.artifact_uri("c:x/é.yaml") == "c%3Ax/%C3%A9.yaml"  # never read as a URI scheme
 
 
 def test_files_above_the_size_limit_are_refused_by_name_and_the_others_judged(tmp_path: Path) -> None:

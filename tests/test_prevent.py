@@ -263,11 +263,15 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema() -> None:
 
 
 @pytest.mark.parametrize(("content", "suffix"), [("{oops", ".json"), ("a: [b", ".yaml"), ("[1, 2]", ".json")])
-def test_files_that_are_not_templates_are_usage_errors(tmp_path: Path, content: str, suffix: str) -> None:
+def test_files_that_are_not_templates_are_skipped_with_a_note(tmp_path: Path, content: str, suffix: str) -> None:
     path = tmp_path / f"bad{suffix}"
     path.write_text(content)
     status, _, err = run_check(str(path))
-    assert status == 2 and err.startswith("mq-network-check: ")
+    assert status == 0 and f"note: {path}: skipped: not a CloudFormation template" in err
+    # the same file declaring a broker is a template that cannot be read: an error (issue 19, finding 8)
+    path.write_text(content + "\n# Type: AWS::AmazonMQ::Broker\n")
+    status, _, err = run_check(str(path))
+    assert status == 2 and f"error: {path}: not valid" in err
     status, _, err = run_check(str(tmp_path / "missing.yaml"))
     assert status == 2 and "no such file" in err
 
@@ -446,6 +450,9 @@ def test_files_that_hold_no_template_pass_but_say_nothing_was_judged(tmp_path: P
     (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
     status, out, err = run_check(str(tmp_path))
     assert status == 0 and out.startswith("0 broker(s)")
-    assert "no CloudFormation template or Terraform plan among the 1 file(s) read: nothing was judged" in err
+    assert (
+        "no CloudFormation template, Terraform plan or Terraform source among the 1 file(s) read: nothing was judged"
+        in err
+    )
     _, _, quiet = run_check(str(DATA))
     assert quiet == ""

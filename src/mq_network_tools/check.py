@@ -1,14 +1,16 @@
 """mq-network-check PATH...: judge the Amazon MQ brokers a template or a plan declares, before they exist.
 
 Reads CloudFormation templates (YAML with the short-form intrinsic tags, or JSON), SAM templates,
-CDK's synthesized `cdk.out/*.template.json`, and Terraform plans in JSON (`terraform show -json
-plan.out`), and judges every broker with the rule's own parameters and decision (planned.py):
-the same verdict as the AWS Config rule and the CloudFormation hook. A name built with an
-intrinsic function, or known only after apply, "cannot be judged before deployment": a status of
-its own, never a pass. Output: text with file and line, JSON, or SARIF 2.1.0 for code scanning.
-Exit status as the audit's: 0 all compliant or not applicable, 1 any non-compliant, 2 a usage
-error (a file that is not a template or a plan), 3 any broker that cannot be judged yet
-(--allow-unknown accepts them).
+CDK's synthesized `cdk.out/*.template.json`, Terraform plans in JSON (`terraform show -json
+plan.out`, terraform_plan.py) and Terraform source (`.tf`, terraform_source.py), and judges every
+broker with the rule's own parameters and decision (planned.py): the same verdict as the AWS Config
+rule and the CloudFormation hook. A name built with an intrinsic function, or known only after
+apply, "cannot be judged before deployment": a status of its own, never a pass. A file that is none
+of these is skipped with a note; one that cannot be read (too large, nested too deeply, a template
+or plan that does not parse) is an error for that file, and the others are still judged and
+reported. Output: text with file and line, JSON, or SARIF 2.1.0 for code scanning. Exit status as
+the audit's: 0 all compliant or not applicable, 1 any non-compliant, 2 a usage error or a file not
+read, 3 any broker that cannot be judged yet (--allow-unknown accepts them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,10 +26,9 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from mq_network.parameters import ParameterError, parse_parameters
-from mq_network.planned import UNKNOWN, Unknown, judge_planned
+from mq_network.planned import UNKNOWN
 
 from .options import add_rule_options, printable, rule_options
-from .template_network import terraform_networks
 
 RULE_ID = "MQ_NETWORK_OF_BROKERS"
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -49,11 +51,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     parser = argparse.ArgumentParser(
         prog="mq-network-check",
-        description="Judge the Amazon MQ brokers of CloudFormation/SAM/CDK templates and Terraform JSON plans with "
-        "the MQ_NETWORK_OF_BROKERS rule, before deployment. Exit status: 0 all compliant or not applicable, "
-        "1 any non-compliant, 2 usage error, 3 any broker that cannot be judged before deployment.",
+        description="Judge the Amazon MQ brokers of CloudFormation/SAM/CDK templates, Terraform JSON plans and "
+        "Terraform source (.tf) with the MQ_NETWORK_OF_BROKERS rule, before deployment. Exit status: 0 all "
+        "compliant or not applicable, 1 any non-compliant, 2 usage error or a file that could not be read (the "
+        "others are still judged), 3 any broker that cannot be judged before deployment.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="template or plan files, or folders to search")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="template, plan or .tf files, or folders to search")
     parser.add_argument("--output", choices=("text", "json", "sarif"), default="text")
     parser.add_argument(
         "--allow-unknown", action="store_true", help="exit 0/1 even when some broker cannot be judged yet (not 3)"
@@ -73,27 +76,70 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         stderr.write(f"mq-network-check: {err}\n")
         return EXIT_USAGE
     findings: list[Finding] = []
+    errors: list[str] = []
+    notes: list[str] = []
     read = recognised = 0
+    reader = Reader()
+    for path in files(args.paths, errors):
+        read += 1
+        try:
+            found = check_file(path, params, reader)
+        except CheckError as err:
+            errors.append(str(err))
+            continue
+        except Exception as err:  # a defect here must not become a traceback's exit 1 ("non-compliant")
+            errors.append(f"{path}: could not be checked ({type(err).__name__}: {err})")
+            continue
+        if found is None:
+            notes.append(f"{path}: skipped: not a CloudFormation template, Terraform plan or Terraform source")
+        else:
+            recognised += 1
+            findings += found
+    status = _status(findings, errors, args.allow_unknown)
     try:
-        for path in files(args.paths):
-            read += 1
-            found = check_file(path, params)
-            if found is not None:
-                recognised += 1
-                findings += found
-    except CheckError as err:
-        stderr.write(f"mq-network-check: {err}\n")
+        _report(args.output, findings, stdout)
+        for note in notes:
+            stderr.write(f"mq-network-check: note: {printable(note)}\n")
+        for error in errors:
+            stderr.write(f"mq-network-check: error: {printable(error)}\n")
+        if not recognised and not errors:
+            # Not an error (pre-commit passes whatever YAML or JSON changed), but never a silent pass.
+            stderr.write(
+                "mq-network-check: no CloudFormation template, Terraform plan or Terraform source among the "
+                f"{read} file(s) read: nothing was judged\n"
+            )
+        elif errors:
+            stderr.write(
+                f"mq-network-check: exit 2: {len(errors)} file(s) could not be read; the {recognised} other(s) "
+                "were judged and are reported above\n"
+            )
+        stdout.flush()
+    except BrokenPipeError:
+        # The reader (head, less) left. Stop quietly, as Unix tools do; the status is still the verdict,
+        # computed before any output, so a cut output never turns into a pass.
+        if stdout is sys.__stdout__ and sys.__stdout__ is not None:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # no second error at exit
+    return status
+
+
+def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: bool) -> int:
+    """The exit status: a file not read (2) before non-compliant (1) before unknown (3), as the audit's
+    partial read comes first: the verdict is incomplete."""
+    if errors:
         return EXIT_USAGE
-    if not recognised:
-        # Not an error (pre-commit passes whatever YAML or JSON changed), but never a silent pass.
-        stderr.write(
-            f"mq-network-check: no CloudFormation template or Terraform plan among the {read} file(s) read: "
-            "nothing was judged\n"
-        )
-    if args.output == "json":
-        json.dump([f._asdict() for f in findings], stdout, indent=2)
+    if any(f.status == "NON_COMPLIANT" for f in findings):
+        return EXIT_NON_COMPLIANT
+    if any(f.status == UNKNOWN for f in findings) and not allow_unknown:
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+def _report(output: str, findings: Sequence[Finding], stdout: TextIO) -> None:
+    if output == "json":
+        json.dump([f._asdict() for f in findings], stdout, indent=2)  # ensure_ascii: any string is writable
         stdout.write("\n")
-    elif args.output == "sarif":
+    elif output == "sarif":
         json.dump(sarif(findings), stdout, indent=2)
         stdout.write("\n")
     else:
@@ -107,41 +153,135 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             f"{len(findings)} broker(s): {counts['COMPLIANT']} compliant, {counts['NON_COMPLIANT']} non-compliant, "
             f"{counts['NOT_APPLICABLE']} not applicable, {counts[UNKNOWN]} cannot be judged before deployment\n"
         )
-    if any(f.status == "NON_COMPLIANT" for f in findings):
-        return EXIT_NON_COMPLIANT
-    if any(f.status == UNKNOWN for f in findings) and not args.allow_unknown:
-        return EXIT_UNKNOWN
-    return EXIT_OK
 
 
-def files(paths: Sequence[str]) -> Iterator[Path]:
+# Folders never searched: version control, installed packages, and Terraform's downloaded modules and
+# providers (third-party code whose brokers, if any, are judged on the plan).
+_SKIPPED_FOLDERS = frozenset({".git", "node_modules", ".terraform"})
+_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf")
+
+
+def files(paths: Sequence[str], errors: list[str]) -> Iterator[Path]:
+    """The files to read: those named, and those with a template, plan or .tf suffix under named folders."""
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.suffix in (".json", ".yaml", ".yml", ".template") and p.is_file()
-            )
+            found = []
+            for folder, subfolders, names in os.walk(path):
+                subfolders[:] = sorted(d for d in subfolders if d not in _SKIPPED_FOLDERS)
+                found += [Path(folder, n) for n in names if n.endswith(_SUFFIXES)]
+            yield from sorted(p for p in found if p.is_file())
         elif path.is_file():
             yield path
         else:
-            raise CheckError(f"{given}: no such file or folder")
+            errors.append(f"{given}: no such file or folder")
 
 
-def check_file(path: Path, params: Any) -> list[Finding] | None:
-    """The findings of one file; None when it is neither a template nor a plan."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    document = load(path, text)
-    if (
-        isinstance(document, Mapping)
-        and "format_version" in document
-        and ("resource_changes" in document or "planned_values" in document)
-    ):
-        return _terraform(path, text, document, params)
-    if isinstance(document, Mapping) and isinstance(document.get("Resources"), Mapping):
-        return _cloudformation(path, text, document, params)
-    if path.suffix == ".json" and not isinstance(document, Mapping):
-        raise CheckError(f"{path}: not a CloudFormation template or a Terraform JSON plan")
-    return None  # a YAML or JSON file that is neither (a folder holds other files too)
+# Size limits, checked before a file is parsed (README, Prevent). A CloudFormation template can be at most
+# 1 MB (from S3; 51,200 bytes inline), so 2 MiB of YAML is beyond any deployable template, and PyYAML
+# takes seconds per MB (8.5 MB: 29 s, 570 MB). JSON plans of large estates are bigger and JSON reads
+# fast: 32 MiB. Terraform source is parsed by python-hcl2 at roughly 20-30 s per MiB (measured on this
+# project's fixtures): 512 KiB, far above a hand-written .tf file.
+LIMITS = {"yaml": 2 << 20, "json": 32 << 20, "tf": 512 << 10}
+BROKER_TF = "aws_mq_broker"
+_BROKER_TYPES = ("AWS::AmazonMQ::Broker", BROKER_TF)
+_MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
+
+
+def _format(path: Path) -> str:
+    return "tf" if path.suffix == ".tf" else "json" if path.suffix == ".json" else "yaml"
+
+
+def read_text(path: Path) -> str:
+    """A file's text, refused above its format's size limit (CheckError names the file and the limit)."""
+    limit = LIMITS[_format(path)]
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as err:
+        raise CheckError(f"{path}: cannot be read ({err.strerror or err})") from None
+    if len(data) > limit:
+        raise CheckError(
+            f"{path}: larger than {_size(limit)}, the limit for {_format(path).upper()} files "
+            "(see the README's Prevent section): not read"
+        )
+    return data.decode("utf-8", errors="replace")
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+
+
+class Reader:
+    """What one run reads once: each folder of Terraform source, parsed."""
+
+    def __init__(self) -> None:
+        self.folders: dict[Path, Any] = {}
+
+    def terraform(self, path: Path, params: Any) -> list[Finding] | None:
+        """The findings of a .tf file, read with the locals and providers of its folder; None when it is
+        not HCL and declares no broker (a stray file)."""
+        text = read_text(path)
+        if BROKER_TF not in text and not _MODULE.search(text):
+            return []  # Terraform with neither a broker nor a module call: nothing to judge, nothing parsed
+        from . import terraform_source
+
+        folder = path.resolve().parent
+        if folder not in self.folders:
+            documents: dict[Path, Any] = {}
+            for sibling in sorted(folder.glob("*.tf")):
+                try:
+                    written = read_text(sibling)
+                    # python-hcl2 is slow: parse only files holding what a broker's judgement reads
+                    relevant = any(word in written for word in ("locals", "provider", BROKER_TF))
+                    documents[sibling] = terraform_source.parse(written) if relevant else {}
+                except (CheckError, terraform_source.SourceError) as err:
+                    documents[sibling] = str(err)
+            self.folders[folder] = (documents, terraform_source.Folder(documents))
+        documents, context = self.folders[folder]
+        document = documents.get(path.resolve())
+        if document is None or (document == {} and _MODULE.search(text)):  # not listed, or not parsed yet
+            try:
+                document = terraform_source.parse(text)
+            except terraform_source.SourceError as err:
+                document = str(err)
+        if isinstance(document, str):
+            if any(kind in text for kind in _BROKER_TYPES):
+                raise CheckError(f"{path}: {document}")
+            return None
+        return [
+            Finding(str(path), line, address, judged.status, judged.message)
+            for address, line, judged in terraform_source.judge(path, text, document, context, params)
+        ]
+
+
+def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Finding] | None:
+    """The findings of one file; None when it is neither a template, a plan nor Terraform source.
+
+    CheckError: a file that cannot be read, or a template or plan that cannot be read as one.
+    """
+    try:
+        if path.suffix == ".tf":
+            return (reader or Reader()).terraform(path, params)
+        text = read_text(path)
+        try:
+            document = load(path, text)
+        except CheckError:
+            if any(kind in text for kind in _BROKER_TYPES):
+                raise  # it declares a broker, but cannot be read: an error, never a skip
+            return None  # not JSON or YAML (projen's JSON with comments, a Helm chart): not a template
+        if isinstance(document, Mapping) and "format_version" in document:
+            from . import terraform_plan  # imported for plans only: name mode over a template stays quick
+
+            if terraform_plan.is_plan(document):
+                return _terraform(path, text, document, params)
+        if isinstance(document, Mapping) and isinstance(document.get("Resources"), Mapping):
+            return _cloudformation(path, text, document, params)
+        if path.name.endswith(".tf.json") and any(kind in text for kind in _BROKER_TYPES):
+            raise CheckError(f"{path}: Terraform JSON source is not read: judge the plan (terraform show -json)")
+        return None  # a YAML or JSON file that is neither (a folder holds other files too)
+    except RecursionError:
+        raise CheckError(f"{path}: nested too deeply to read") from None
 
 
 def load(path: Path, text: str) -> Any:
@@ -212,37 +352,22 @@ def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: 
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:
-    found = []
-    networks = terraform_networks(plan, params) if params.checks_connectors else {}
+    from . import terraform_plan
+
+    try:
+        judged = terraform_plan.judge(plan, params)
+    except terraform_plan.PlanError as err:
+        raise CheckError(f"{path}: not a Terraform plan Terraform writes: {err}") from None
     lines = _address_lines(text)
-    for change in plan.get("resource_changes") or []:
-        if not isinstance(change, Mapping) or change.get("type") != "aws_mq_broker":
-            continue
-        actions = (change.get("change") or {}).get("actions") or []
-        if actions == ["delete"]:
-            continue
-        after = (change.get("change") or {}).get("after") or {}
-        unknown = (change.get("change") or {}).get("after_unknown") or {}
-        address = str(change.get("address", "aws_mq_broker"))
+    return [Finding(str(path), lines.get(address, 1), address, v.status, v.message) for address, v in judged]
 
-        def value(key: str, after: Mapping[str, Any] = after, unknown: Mapping[str, Any] = unknown) -> Any:
-            if unknown.get(key) is True:
-                return Unknown("known after apply")
-            return after.get(key)
 
-        tags = value("tags")
-        judged = judge_planned(
-            address,
-            value("broker_name"),
-            value("deployment_mode"),
-            value("engine_type"),
-            tags if isinstance(tags, (Mapping, Unknown)) else {},
-            params,
-            networks.get(address),
-        )
-        line = lines.get(address, 1)
-        found.append(Finding(str(path), line, address, judged.status, judged.message))
-    return found
+def artifact_uri(path: str) -> str:
+    """A file path as a SARIF artifactLocation.uri: a relative reference, percent-encoded (RFC 3986), so
+    that `#`, `?`, `%` and spaces stay part of the path; a name that is not UTF-8 keeps its bytes."""
+    from urllib.parse import quote
+
+    return quote(os.fsencode(Path(path).as_posix()), safe="/")
 
 
 def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
@@ -255,7 +380,7 @@ def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": Path(f.path).as_posix()},
+                        "artifactLocation": {"uri": artifact_uri(f.path)},
                         "region": {"startLine": f.line},
                     },
                     "logicalLocations": [{"name": f.resource, "kind": "resource"}],

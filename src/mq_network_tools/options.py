@@ -10,15 +10,22 @@ import re
 
 from mq_network.parameters import PARAMETER_SPECS
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and lone surrogates (from JSON "\ud800" or a file name that is not UTF-8), which
+# no terminal encoding can write.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
 _OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
 
 
 def printable(text: str) -> str:
-    """Control characters (newlines, ESC, C1 codes) shown as escapes: nothing read from AWS can move
-    the cursor, recolour a terminal or start a new row."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else f"\\x{ord(m.group()):02x}", text)
+    """Control characters (newlines, ESC, C1 codes) and lone surrogates shown as escapes: nothing read
+    from AWS or a template can move the cursor, recolour a terminal, start a new row or stop the output."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _dest(name: str) -> str:

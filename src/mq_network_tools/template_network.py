@@ -259,24 +259,30 @@ def terraform_networks(plan: Mapping[str, Any], params: RuleParameters) -> dict[
     endpoints makes it "known after apply"), and links a broker to its configuration only through
     the plan's configuration expressions (root-module resources without count or for_each).
     """
-    changes = [c for c in plan.get("resource_changes") or [] if isinstance(c, Mapping)]
+    listed = plan.get("resource_changes")
+    changes = [c for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else []
     configurations = {
-        str(c.get("address")): (c.get("change") or {}) for c in changes if c.get("type") == "aws_mq_configuration"
+        str(c.get("address")): _mapping(c.get("change")) for c in changes if c.get("type") == "aws_mq_configuration"
     }
+    resources = _mapping(_mapping(plan.get("configuration")).get("root_module")).get("resources")
     expressions = {
-        str(r.get("address")): r.get("expressions") or {}
-        for r in ((plan.get("configuration") or {}).get("root_module") or {}).get("resources") or []
+        str(r.get("address")): _mapping(r.get("expressions"))
+        for r in (resources if isinstance(resources, list) else [])
         if isinstance(r, Mapping)
     }
     brokers = [
-        c for c in changes if c.get("type") == "aws_mq_broker" and (c.get("change") or {}).get("actions") != ["delete"]
+        c
+        for c in changes
+        if c.get("type") == "aws_mq_broker"
+        and c.get("mode", "managed") == "managed"
+        and _mapping(c.get("change")).get("actions") not in (["delete"], ["forget"])
     ]
     names: dict[str, str] = {}
     reports: dict[str, ConnectorReport] = {}
     unknown: dict[str, Unknown] = {}
     for change in brokers:
         address = str(change.get("address"))
-        after = (change.get("change") or {}).get("after") or {}
+        after = _mapping(_mapping(change.get("change")).get("after"))
         name = after.get("broker_name")
         names[address] = name if isinstance(name, str) and name else address
         block = after.get("configuration")
@@ -291,7 +297,7 @@ def terraform_networks(plan: Mapping[str, Any], params: RuleParameters) -> dict[
                 "references without count or for_each)"
             )
             continue
-        data = (config.get("after") or {}).get("data")
+        data = _mapping(config.get("after")).get("data")
         if not isinstance(data, str):
             unknown[address] = Unknown(f"its configuration {referenced} has data known only after apply")
             continue
@@ -308,8 +314,13 @@ def _terraform_configuration(expressions: Mapping[str, Any]) -> str | None:
     blocks = expressions.get("configuration")
     if not isinstance(blocks, list) or not blocks or not isinstance(blocks[0], Mapping):
         return None
-    references = (blocks[0].get("id") or {}).get("references") or []
-    for reference in references:
+    references = _mapping(blocks[0].get("id")).get("references")
+    for reference in references if isinstance(references, list) else []:
         if isinstance(reference, str) and reference.startswith("aws_mq_configuration.") and reference.count(".") == 1:
             return reference
     return None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """A plan's object, or an empty one where the plan holds something else (read as absent)."""
+    return value if isinstance(value, Mapping) else {}

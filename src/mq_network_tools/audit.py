@@ -14,25 +14,23 @@ formula.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
-import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.evaluate import evaluate_region
-from mq_network.mq_api import list_broker_summaries
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
+
+if TYPE_CHECKING:
+    from mq_network.peers import Resolver
 
 from .options import add_rule_options, printable, rule_options
 
@@ -348,6 +346,11 @@ def audit_targets(
     the aggregator (--aggregator), if any. Each region's configurations come from AWS Config's
     inventory where it records them, from DescribeBroker otherwise.
     """
+    # Imported here, not at the top: the rule's gathering is needed only once a target is read
+    # (a usage error, or --source aggregator in name mode, never loads it).
+    from mq_network.evaluate import evaluate_region
+    from mq_network.mq_api import list_broker_summaries
+
     rows: list[Row] = []
     failures: list[Failure] = []
     # Clients are thread-safe, sessions are not: every client is built here, in this thread, from
@@ -427,6 +430,8 @@ def _audit_resolver(
     targets: Sequence[Target], listed: Mapping[int, list[dict[str, Any]]], params: RuleParameters, configs: list[Any]
 ) -> Resolver:
     """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
+    from mq_network.peers import aggregator_resolver, listed_resolver
+
     known: dict[str, tuple[str, str, str | None]] = {}
     for index, summaries in listed.items():
         for summary in summaries:
@@ -448,6 +453,8 @@ def write_results(
     colour: bool = False,
 ) -> None:
     if output == "json":
+        import json  # each output imports only what it writes with
+
         document = {
             "results": [
                 {
@@ -462,6 +469,8 @@ def write_results(
         json.dump(document, out, indent=2)
         out.write("\n")
     elif output == "csv":
+        import csv
+
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
         writer.writerows([_spreadsheet_safe(printable(str(value))) for value in row[: len(FIELDS)]] for row in rows)

@@ -3,6 +3,7 @@ and prints the names, on one moto server with N brokers. Whole processes (interp
 calls, output), interleaved so that machine noise hits every variant alike; the median of SAMPLES.
 
 Issue 21's budget: the audit (name mode, each output) within 1.05x of the floor's wall time.
+BENCH_BEFORE=<a checkout's directory> times that checkout's audit (table) in the same run.
 `python -X importtime` of the audit is printed after, heaviest first, to show where the rest goes.
 """
 
@@ -19,7 +20,6 @@ from pathlib import Path
 N = int(os.environ.get("BENCH_BROKERS", "200"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "7"))
 BUDGET = 1.05
-BIN = Path(sys.executable).parent
 FLOOR = """
 import boto3
 client = boto3.client("mq", region_name="us-east-1")
@@ -28,10 +28,17 @@ for page in client.get_paginator("list_brokers").paginate(PaginationConfig={"Pag
         print(broker["BrokerName"])
 """
 OUTPUTS = ("table", "json", "csv")
+# What the mq-network-audit console script runs; the marker (ignored by main) selects BENCH_BEFORE's code.
+AUDIT = "import sys; from mq_network_tools.audit import main; sys.exit(main(sys.argv[1:3]))"
+BEFORE_MARK = "before"
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one whole process; CPU time varies less on a busy machine."""
+    before = os.environ.get("BENCH_BEFORE")
+    if before and command[-1] == BEFORE_MARK:
+        # The earlier checkout's modules first on the path (before the editable install's finder).
+        env = {**env, "PYTHONPATH": f"{before}/src:{before}/MQ_NETWORK_OF_BROKERS"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
@@ -55,16 +62,18 @@ def main() -> int:
         # and let the children use bytecode even where PYTHONDONTWRITEBYTECODE is set.
         root = Path(__file__).resolve().parent.parent
         subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", str(root / "src"), str(root / "MQ_NETWORK_OF_BROKERS")],
+            [sys.executable, "-m", "compileall", "-q", str(root / "src"), str(root / "MQ_NETWORK_OF_BROKERS"),
+             *([os.environ["BENCH_BEFORE"]] if os.environ.get("BENCH_BEFORE") else [])],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env.update(AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1")
         variants = {"bare boto3 (floor)": [sys.executable, "-c", FLOOR]}
         for output in OUTPUTS:
-            variants[f"audit --output {output}"] = [
-                str(BIN / "mq-network-audit"), "--output", output,
-            ]  # fmt: skip
+            variants[f"audit --output {output}"] = [sys.executable, "-c", AUDIT, "--output", output]
+        before = os.environ.get("BENCH_BEFORE")  # a checkout of the code before a change: timed alongside
+        if before:
+            variants["audit table, BENCH_BEFORE"] = [sys.executable, "-c", AUDIT, "--output", "table", BEFORE_MARK]
         for command in variants.values():  # warm the page cache and the server's service backends
             timed(command, env)
         walls: dict[str, list[float]] = {name: [] for name in variants}

@@ -373,3 +373,9 @@ def test_the_demo_shows_an_organization_with_a_failing_source() -> None:
     partial, _, _ = run_cli("--demo", *THROUGH_AGGREGATOR, "--allow-partial", "--check-mode", "both",
                             "--role-name", ROLE)  # fmt: skip
     assert partial == 1
+
+
+def test_the_demo_emulates_one_aggregator_and_refuses_another_name() -> None:
+    status, out, err = run_cli("--demo", "--source", "aggregator", "--aggregator-name", "elsewhere")
+    assert status == 2 and out == ""
+    assert "--aggregator-name org" in err

@@ -159,11 +159,10 @@ def _refuse_for_aggregator(args: argparse.Namespace, params: RuleParameters) -> 
 def _organization_demo(args: argparse.Namespace, params: RuleParameters, stdout: TextIO, stderr: TextIO) -> int:
     from .audit_demo import DEMO_AGGREGATOR, emulated_organization
 
+    if params.aggregator_name != DEMO_AGGREGATOR:
+        raise AuditError(f"--demo --source aggregator emulates one aggregator: --aggregator-name {DEMO_AGGREGATOR}")
     with emulated_organization():
-        demo_args = argparse.Namespace(**{**vars(args), "endpoint_url": None})
-        if not params.aggregator_name:  # pragma: no cover - refused above
-            raise AuditError(f"--demo --source aggregator queries the aggregator {DEMO_AGGREGATOR}")
-        return run_audit(demo_args, params, stdout, stderr, endpoint=None)
+        return run_audit(args, params, stdout, stderr, endpoint=None)
 
 
 def _refuse_with_demo(args: argparse.Namespace) -> None:

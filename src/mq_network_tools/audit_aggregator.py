@@ -31,6 +31,7 @@ from mq_network.mq_api import QUERY_PAGE
 from mq_network.parameters import RuleParameters
 
 from .audit import Failure, Row
+from .options import printable
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 # Every field the decision reads, and where the broker is. The flat ConfigurationId/Revision pair is
@@ -181,8 +182,8 @@ def read_organization(config_client: Any, aggregator: str) -> Organization:
 
 def item_facts(row: Mapping[str, Any]) -> BrokerFacts:
     """The decision's facts from one advanced-query item. No state: AWS Config records none."""
-    configuration = row.get("configuration") if isinstance(row.get("configuration"), Mapping) else {}
-    assert isinstance(configuration, Mapping)
+    found = row.get("configuration")
+    configuration: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     return BrokerFacts(
         broker_id=str(row["resourceId"]),
         name=_text(configuration.get("BrokerName")) or _text(row.get("resourceName")),
@@ -270,7 +271,7 @@ def organization_resolver(organization: Organization, fallback: Any) -> Any:
 
 def state_note(organization: Organization, aggregator: str) -> str:
     """What the items cannot tell, said once."""
-    newest = organization.newest_capture or "none"
+    newest = (organization.newest_capture or "none")[:40]  # read from AWS: kept short, escaped when shown
     deleted = f"; {organization.deleted} deleted broker(s) left out" if organization.deleted else ""
     return (
         f"source: aggregator {aggregator}; AWS Config records no broker state, so a broker being deleted or that "
@@ -391,7 +392,7 @@ def run_organization(
         )
         return audit.EXIT_PARTIAL
     except (PagingError, BotoCoreError) as err:
-        stderr.write(f"mq-network-audit: exit 3: {str(err)[:500]}\n")
+        stderr.write(f"mq-network-audit: exit 3: {printable(str(err)[:500])}\n")
         return audit.EXIT_PARTIAL
     if wanted and wanted != ["all"]:
         keep = set(wanted)

@@ -110,6 +110,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/audit_regions.py
+	$(BIN)/python bench/audit_floor.py
+	$(BIN)/python bench/audit_org.py
 	$(BIN)/python bench/pattern_bench.py
 	$(BIN)/python bench/prevent_bench.py
 

@@ -14,25 +14,23 @@ formula.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
-import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.evaluate import evaluate_region
-from mq_network.mq_api import list_broker_summaries
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.peers import Resolver, aggregator_resolver, listed_resolver
+
+if TYPE_CHECKING:
+    from mq_network.peers import Resolver
 
 from .options import add_rule_options, printable, rule_options
 
@@ -117,6 +115,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_USAGE
     try:
         regions = requested_regions(args.regions)
+        if args.source == "aggregator":
+            _refuse_for_aggregator(args, params)
+            if args.demo:
+                return _organization_demo(args, params, stdout, stderr)
+            return run_audit(args, params, stdout, stderr)
         if args.demo:
             _refuse_with_demo(args)
             from .audit_demo import DEMO_REGIONS, emulated_account
@@ -134,6 +137,32 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except Exception as err:
         stderr.write(f"mq-network-audit: the audit could not finish: {type(err).__name__}: {printable(str(err))}\n")
         return EXIT_PARTIAL
+
+
+def _refuse_for_aggregator(args: argparse.Namespace, params: RuleParameters) -> None:
+    """--source aggregator's usage errors, all found before any call."""
+    if not params.aggregator_name:
+        raise AuditError("--source aggregator needs --aggregator-name NAME (the AWS Config aggregator to query)")
+    if args.accounts:
+        raise AuditError("--source aggregator audits every account the aggregator covers: drop --accounts")
+    if args.profile and len(args.profile) > 1:
+        raise AuditError("--source aggregator reads one aggregator: give at most one --profile (its account's)")
+    if params.checks_connectors and not args.role_name:
+        raise AuditError(
+            f"--check-mode {params.check_mode} needs each broker's configuration XML, which AWS Config does not "
+            "record: give --role-name (the member role, to read only those configurations), or use --check-mode name"
+        )
+    if args.demo and (args.endpoint_url or args.profile):
+        raise AuditError("--demo audits its own emulated organization in this process; drop --endpoint-url/--profile")
+
+
+def _organization_demo(args: argparse.Namespace, params: RuleParameters, stdout: TextIO, stderr: TextIO) -> int:
+    from .audit_demo import DEMO_AGGREGATOR, emulated_organization
+
+    if params.aggregator_name != DEMO_AGGREGATOR:
+        raise AuditError(f"--demo --source aggregator emulates one aggregator: --aggregator-name {DEMO_AGGREGATOR}")
+    with emulated_organization():
+        return run_audit(args, params, stdout, stderr, endpoint=None)
 
 
 def _refuse_with_demo(args: argparse.Namespace) -> None:
@@ -196,6 +225,10 @@ def run_audit(
     started = time.monotonic()
     if endpoint is _FROM_ENVIRONMENT:
         endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    if getattr(args, "source", "accounts") == "aggregator":
+        from .audit_aggregator import run_organization
+
+        return run_organization(args, params, stdout, stderr, session_factory, endpoint)
     regions = requested_regions(args.regions)
     accounts = _accounts(args)
     targets, failures = _targets(accounts, regions, endpoint, session_factory)
@@ -205,6 +238,18 @@ def run_audit(
     elapsed = time.monotonic() - started
     explicit = regions if regions and regions != ["all"] else None
     summary = Summary.of(rows, failures, accounts, targets, elapsed, explicit, params.check_mode)
+    return finish(rows, failures, summary, args, stdout, stderr)
+
+
+def finish(
+    rows: Sequence[Row],
+    failures: Sequence[Failure],
+    summary: Summary,
+    args: argparse.Namespace,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """Write the results, the failures and the summary; the exit status (whatever the source)."""
     write_results(rows, failures, summary, args.output, stdout, colour=stdout.isatty())
     for failure in failures:
         stderr.write(
@@ -246,6 +291,7 @@ class Summary(NamedTuple):
     failures: int
     seconds: float
     check_mode: str = "name"
+    note: str = ""  # what the source could not tell (the aggregator's items carry no broker state)
 
     @classmethod
     def of(
@@ -280,6 +326,7 @@ class Summary(NamedTuple):
             f"non-compliant, {count['NOT_APPLICABLE']} not applicable; read {self.accounts_read} of "
             f"{_count(self.accounts_requested, 'account')} and {self.regions_read} of "
             f"{_count(self.regions_requested, 'region')}, {_count(self.failures, 'failure')}; {self.seconds:.1f} s"
+            + (f"; {printable(self.note)}" if self.note else "")
         )
 
 
@@ -298,6 +345,11 @@ def audit_targets(
     the aggregator (--aggregator), if any. Each region's configurations come from AWS Config's
     inventory where it records them, from DescribeBroker otherwise.
     """
+    # Imported here, not at the top: the rule's gathering is needed only once a target is read
+    # (a usage error, or --source aggregator in name mode, never loads it).
+    from mq_network.evaluate import evaluate_region
+    from mq_network.mq_api import list_broker_summaries
+
     rows: list[Row] = []
     failures: list[Failure] = []
     # Clients are thread-safe, sessions are not: every client is built here, in this thread, from
@@ -377,6 +429,8 @@ def _audit_resolver(
     targets: Sequence[Target], listed: Mapping[int, list[dict[str, Any]]], params: RuleParameters, configs: list[Any]
 ) -> Resolver:
     """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
+    from mq_network.peers import aggregator_resolver, listed_resolver
+
     known: dict[str, tuple[str, str, str | None]] = {}
     for index, summaries in listed.items():
         for summary in summaries:
@@ -398,6 +452,8 @@ def write_results(
     colour: bool = False,
 ) -> None:
     if output == "json":
+        import json  # each output imports only what it writes with
+
         document = {
             "results": [
                 {
@@ -412,6 +468,8 @@ def write_results(
         json.dump(document, out, indent=2)
         out.write("\n")
     elif output == "csv":
+        import csv
+
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
         writer.writerows([_spreadsheet_safe(printable(str(value))) for value in row[: len(FIELDS)]] for row in rows)
@@ -577,6 +635,14 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--regions",
         help="'all' (every region enabled for the account) or a comma-separated list; default: the session's region",
+    )
+    where.add_argument(
+        "--source",
+        choices=("accounts", "aggregator"),
+        default="accounts",
+        help="accounts (default): list brokers in each account and region; aggregator: every account and region "
+        "an AWS Config aggregator covers (--aggregator-name), in one paged query from its account, no role needed "
+        "in name mode (connectors and both read configurations through --role-name)",
     )
     where.add_argument("--profile", action="append", help="an AWS profile to audit (repeatable)")
     where.add_argument(

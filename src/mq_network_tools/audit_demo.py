@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from . import emulator
 
@@ -40,12 +41,60 @@ def emulated_account() -> Iterator[None]:
                 os.environ[name] = value
 
 
+DEMO_AGGREGATOR = "org"
+# The organization: the demo account's brokers, a second account, and a third whose Sydney source
+# the aggregator fails to collect (AccessDenied): its brokers there are "could not be read".
+ORGANIZATION_ACCOUNTS = ("111122223333", "444455556666", "777788889999")
+FAILING_SOURCE = ("777788889999", "ap-southeast-2")
+OTHER_ACCOUNT = (
+    emulator.BrokerSeed("payments-Broker-1"),
+    emulator.BrokerSeed("payments-Broker-2", "ACTIVE_STANDBY_MULTI_AZ"),
+    emulator.BrokerSeed("legacy-billing"),
+)
+
+
+@contextmanager
+def emulated_organization() -> Iterator[None]:
+    """`--demo --source aggregator`: three accounts in moto, an aggregator over them in the demo
+    account (emulator.Organization), one source failing and one deleted broker's item."""
+    with emulated_account():
+        import boto3
+
+        accounts = {}
+        for account in ORGANIZATION_ACCOUNTS:
+            role = f"arn:aws:iam::{account}:role/MQNetworkOfBrokersAudit"
+            answer = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+            accounts[account] = boto3.Session(
+                aws_access_key_id=answer["AccessKeyId"],
+                aws_secret_access_key=answer["SecretAccessKey"],
+                aws_session_token=answer["SessionToken"],
+            )
+        home, away = DEMO_REGIONS
+        _seed_in(accounts[ORGANIZATION_ACCOUNTS[0]])
+        emulator.seed_demo_account(accounts[ORGANIZATION_ACCOUNTS[1]].client("mq", region_name=home))
+        emulator.seed_brokers(accounts[ORGANIZATION_ACCOUNTS[1]].client("mq", region_name=away), OTHER_ACCOUNT)
+        emulator.seed_brokers(accounts[ORGANIZATION_ACCOUNTS[2]].client("mq", region_name=away), OTHER_ACCOUNT[2:])
+        sources = [(a, r) for a in ORGANIZATION_ACCOUNTS for r in DEMO_REGIONS] + [FAILING_SOURCE]
+        gone = {
+            **emulator.configuration_item("b-0deleted-0000", "retired-Broker-1", status="ResourceDeleted"),
+            "accountId": ORGANIZATION_ACCOUNTS[2],
+            "awsRegion": home,
+        }
+        failing = {FAILING_SOURCE: ("AccessDeniedException", "The member account has not authorized aggregation")}
+        with emulator.Organization(DEMO_AGGREGATOR, sources, failing, extra=[gone]):
+            yield
+
+
 def _seed() -> None:
     import boto3
 
-    home = boto3.client("mq", region_name=DEMO_REGIONS[0])
+    _seed_in(boto3.Session())
+
+
+def _seed_in(session: Any) -> None:
+    home = session.client("mq", region_name=DEMO_REGIONS[0])
     ids = emulator.seed_demo_account(home)
-    away = boto3.client("mq", region_name=DEMO_REGIONS[1])
+    away = session.client("mq", region_name=DEMO_REGIONS[1])
     away_ids = emulator.seed_brokers(away, SECOND_REGION)
     # orders-Broker-3 and dr-Broker-1 link across the regions (each sees the other as external).
     far = emulator.static_uri(emulator.endpoint(away_ids["dr-Broker-1"], region=DEMO_REGIONS[1]))

@@ -431,6 +431,212 @@ class ConfigInventory:
         return body
 
 
+class Organization:
+    """An AWS Config aggregator over an emulated organization: the advanced query and the two
+    descriptions moto does not answer (SelectAggregateResourceConfig, DescribeConfigurationAggregators,
+    DescribeConfigurationAggregatorSourcesStatus).
+
+    Its sources are the (account, region) pairs given; its items are moto's own brokers there
+    (as `broker_item` records them), plus `extra` items (deleted brokers, odd records), or exactly
+    `items` when given (the benchmark's synthetic organization, too large for moto). Each result
+    carries only the fields the query SELECTs, nested as AWS Config nests them; `resourceId IN (...)`
+    narrows, as the rule's peer check asks. `failing` sources report FAILED with their error;
+    `repeat_token` answers every page with the same NextToken (a paging loop must stop).
+    """
+
+    def __init__(
+        self,
+        name: str = "org",
+        sources: Iterable[tuple[str, str]] = (),
+        failing: Mapping[tuple[str, str], tuple[str, str]] | None = None,
+        items: Sequence[Mapping[str, Any]] | None = None,
+        extra: Sequence[Mapping[str, Any]] = (),
+        repeat_token: bool = False,
+        status_page: int = 100,
+    ) -> None:
+        self.name = name
+        self.sources = list(dict.fromkeys(sources))
+        self.failing = dict(failing or {})
+        self.items = items
+        self.extra = list(extra)
+        self.repeat_token = repeat_token
+        self.status_page = status_page
+        self.queries: list[str] = []
+        self.pages = 0
+
+    def __enter__(self) -> Organization:
+        from moto.config.responses import ConfigResponse
+
+        store = self
+        self._saved = {
+            op: ConfigResponse.__dict__.get(op)
+            for op in (
+                "select_aggregate_resource_config",
+                "describe_configuration_aggregators",
+                "describe_configuration_aggregator_sources_status",
+            )
+        }
+
+        def select_aggregate_resource_config(response: Any) -> str:
+            return json.dumps(store.select(json.loads(response.body)))
+
+        def describe_configuration_aggregators(response: Any) -> str:
+            return json.dumps(store.describe(json.loads(response.body)))
+
+        def describe_configuration_aggregator_sources_status(response: Any) -> str:
+            return json.dumps(store.statuses(json.loads(response.body)))
+
+        ConfigResponse.select_aggregate_resource_config = select_aggregate_resource_config  # type: ignore[attr-defined]
+        ConfigResponse.describe_configuration_aggregators = describe_configuration_aggregators  # type: ignore[method-assign,assignment]
+        ConfigResponse.describe_configuration_aggregator_sources_status = (  # type: ignore[attr-defined]
+            describe_configuration_aggregator_sources_status
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from moto.config.responses import ConfigResponse
+
+        for op, original in self._saved.items():
+            if original is None:
+                delattr(ConfigResponse, op)
+            else:
+                setattr(ConfigResponse, op, original)
+
+    def _known(self, params: Mapping[str, Any]) -> None:
+        if params.get("ConfigurationAggregatorName") != self.name:
+            from moto.config.exceptions import NoSuchConfigurationAggregatorException
+
+            raise NoSuchConfigurationAggregatorException()
+
+    def records(self) -> Sequence[Mapping[str, Any]]:
+        if self.items is not None:
+            return self.items
+        return [*(broker_item(a, r, b) for a, r in self.sources for b in _moto_brokers(a, r)), *self.extra]
+
+    def select(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._known(params)
+        expression = params["Expression"]
+        self.queries.append(expression)
+        self.pages += 1
+        rows = self.records()
+        wanted = set(_ids_in(expression))
+        if wanted:
+            rows = [row for row in rows if str(row.get("resourceId", "")).lower() in wanted]
+        fields = [f.strip() for f in expression.split("SELECT", 1)[1].split("WHERE", 1)[0].split(",")]
+        size = min(int(params.get("Limit") or 100), 100)
+        start = int(params.get("NextToken") or 0)
+        body: dict[str, Any] = {
+            "Results": [json.dumps(_project(row, fields)) for row in rows[start : start + size]],
+            "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]},
+        }
+        if self.repeat_token:
+            body["NextToken"] = "1"
+        elif start + size < len(rows):
+            body["NextToken"] = str(start + size)
+        return body
+
+    def describe(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if self.name not in (params.get("ConfigurationAggregatorNames") or []):
+            from moto.config.exceptions import NoSuchConfigurationAggregatorException
+
+            raise NoSuchConfigurationAggregatorException()
+        accounts = list(dict.fromkeys(a for a, _ in self.sources))
+        regions = list(dict.fromkeys(r for _, r in self.sources))
+        return {
+            "ConfigurationAggregators": [
+                {
+                    "ConfigurationAggregatorName": self.name,
+                    "ConfigurationAggregatorArn": f"arn:aws:config:{REGION}:{ACCOUNT_ID}:config-aggregator/{self.name}",
+                    "AccountAggregationSources": [
+                        {"AccountIds": accounts, "AwsRegions": regions, "AllAwsRegions": False}
+                    ],
+                    "CreationTime": 1764000000.0,
+                    "LastUpdatedTime": 1764000000.0,
+                }
+            ]
+        }
+
+    def statuses(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._known(params)
+        every = []
+        for account, region in self.sources:
+            status: dict[str, Any] = {
+                "SourceId": account,
+                "SourceType": "ACCOUNT",
+                "AwsRegion": region,
+                "LastUpdateStatus": "SUCCEEDED",
+                "LastUpdateTime": 1764331200.0,
+            }
+            if (account, region) in self.failing:
+                code, message = self.failing[account, region]
+                status.update(LastUpdateStatus="FAILED", LastErrorCode=code, LastErrorMessage=message)
+            every.append(status)
+        wanted = params.get("UpdateStatus")
+        if wanted:
+            every = [s for s in every if s["LastUpdateStatus"] in wanted]
+        size = min(int(params.get("Limit") or self.status_page), self.status_page)
+        start = int(params.get("NextToken") or 0)
+        body: dict[str, Any] = {"AggregatedSourceStatusList": every[start : start + size]}
+        if start + size < len(every):
+            body["NextToken"] = str(start + size)
+        return body
+
+
+def broker_item(account: str, region: str, broker: Any, captured: str | None = None) -> dict[str, Any]:
+    """A moto broker as AWS Config records it: the fields its advanced queries can select (the flat
+    ConfigurationId/ConfigurationRevision pair, tags as key/value objects)."""
+    from moto.mq.models import mq_backends
+
+    current = broker.configurations["current"] or {}
+    created = broker.created.isoformat(timespec="milliseconds") + "Z"
+    tags = mq_backends[account][region].list_tags(broker.arn)
+    return {
+        "resourceId": broker.id,
+        "resourceName": broker.name,
+        "resourceType": "AWS::AmazonMQ::Broker",
+        "accountId": account,
+        "awsRegion": region,
+        "arn": broker.arn,
+        "configurationItemStatus": "OK",
+        "configurationItemCaptureTime": captured or created,
+        "resourceCreationTime": created,
+        "configuration": {
+            "BrokerName": broker.name,
+            "Id": broker.id,
+            "Arn": broker.arn,
+            "DeploymentMode": broker.deployment_mode,
+            "EngineType": broker.engine_type,
+            "ConfigurationId": current.get("Id"),
+            "ConfigurationRevision": current.get("Revision"),
+        },
+        "tags": [{"key": k, "value": v, "tag": f"{k}={v}"} for k, v in tags.items()],
+    }
+
+
+def _moto_brokers(account: str, region: str) -> list[Any]:
+    from moto.mq.models import mq_backends
+
+    return list(mq_backends[account][region].brokers.values())
+
+
+def _project(row: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The row as an advanced query returns it: only the selected paths, nested."""
+    out: dict[str, Any] = {}
+    for path in fields:
+        parts = path.split(".")
+        value: Any = row
+        for part in parts:
+            if not isinstance(value, Mapping) or part not in value:
+                break
+            value = value[part]
+        else:
+            target = out
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = value
+    return out
+
+
 def _ids_in(expression: str) -> list[str]:
     import re
 

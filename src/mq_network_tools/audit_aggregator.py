@@ -1,0 +1,471 @@
+"""mq-network-audit --source aggregator: the whole organization from one AWS Config aggregator.
+
+A central team's aggregator already holds every account's and region's `AWS::AmazonMQ::Broker`
+items. One paged advanced query (SelectAggregateResourceConfig, 100 items a page) gives all of
+them from one account, where the per-account path assumes a role in every account and lists
+every region. Each item becomes the same `BrokerFacts` the rule judges, and `decide` gives the
+verdict: one decision wherever it is asked for.
+
+What the items cannot tell is said, never guessed: AWS Config records no broker state (a broker
+being deleted is judged as if it ran; said once in the summary with the newest capture time), and
+no configuration XML (connectors and both modes read each distinct revision through the member
+role, `--role-name`, and refuse to start without it). Sources the aggregator failed to collect
+from are failures ("could not be read", exit 3 unless --allow-partial). A query that repeats its
+NextToken, or pages without end, stops the run (exit 3). Every call retries throttling as the
+rule's calls do (botocore standard mode, 10 attempts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mq_network.decision import Verdict, decide
+from mq_network.facts import NOT_READ, BrokerFacts, Configuration, ConfigurationRef, Tags, Unreadable
+from mq_network.mq_api import QUERY_PAGE
+from mq_network.parameters import RuleParameters
+
+from .audit import Failure, Row
+from .options import printable
+
+RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
+# Every field the decision reads, and where the broker is. The flat ConfigurationId/Revision pair is
+# the one AWS Config fills (CloudFormation's schema made the nested Configuration write-only).
+ORGANIZATION_QUERY = (
+    "SELECT resourceId, resourceName, accountId, awsRegion, arn, configurationItemStatus, "
+    "configurationItemCaptureTime, resourceCreationTime, configuration.BrokerName, configuration.DeploymentMode, "
+    "configuration.EngineType, configuration.ConfigurationId, configuration.ConfigurationRevision, tags "
+    f"WHERE resourceType = '{RESOURCE_TYPE}'"
+)
+DELETED = ("ResourceDeleted", "ResourceDeletedNotRecorded")
+MAX_PAGES = 50_000  # 5 million items: far beyond any organization's brokers; a query past it is broken
+STATUS_PAGE = 100
+MAX_WORKERS = 16
+
+
+class PagingError(RuntimeError):
+    """An answer that would page forever (a NextToken seen before, or no end): the run stops."""
+
+
+class Organization(NamedTuple):
+    """What the aggregator says: its current broker items, its sources, and those that failed."""
+
+    items: list[dict[str, Any]]
+    deleted: int
+    sources: list[tuple[str, str]]  # (account or source ID, region) of every source it reports
+    failures: list[Failure]
+    newest_capture: str | None
+    calls: dict[str, int]
+
+
+def select_all(config_client: Any, aggregator: str, expression: str, calls: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """Every result of one advanced query over the aggregator, page after page of 100.
+
+    Results that are not JSON objects are skipped (they name no broker). Raises PagingError when a
+    NextToken comes back a second time or the pages exceed MAX_PAGES.
+    """
+    import json
+
+    seen: set[str] = set()
+    token: str | None = None
+    for page in range(1, MAX_PAGES + 1):
+        request: dict[str, Any] = {
+            "Expression": expression,
+            "ConfigurationAggregatorName": aggregator,
+            "Limit": QUERY_PAGE,
+        }
+        if token:
+            request["NextToken"] = token
+        calls["SelectAggregateResourceConfig"] = calls.get("SelectAggregateResourceConfig", 0) + 1
+        answer = config_client.select_aggregate_resource_config(**request)
+        for text in answer.get("Results") or []:
+            try:
+                row = json.loads(text)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(row, dict):
+                yield row
+        token = answer.get("NextToken")
+        if not token:
+            return
+        if not isinstance(token, str) or token in seen:
+            raise PagingError(
+                f"SelectAggregateResourceConfig on aggregator {aggregator} returned NextToken {str(token)[:40]!r} "
+                f"a second time (page {page}): the query would never end, so the run stops. Fix: run it again; "
+                "if it persists, report it to AWS Support"
+            )
+        seen.add(token)
+    raise PagingError(
+        f"SelectAggregateResourceConfig on aggregator {aggregator} was still paging after {MAX_PAGES} pages "
+        f"({MAX_PAGES * QUERY_PAGE} items): the run stops rather than page without end"
+    )
+
+
+def source_statuses(config_client: Any, aggregator: str, calls: dict[str, int]) -> list[dict[str, Any]]:
+    """DescribeConfigurationAggregatorSourcesStatus, every page (a repeated token stops the run)."""
+    statuses: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        request: dict[str, Any] = {"ConfigurationAggregatorName": aggregator, "Limit": STATUS_PAGE}
+        if token:
+            request["NextToken"] = token
+        calls["DescribeConfigurationAggregatorSourcesStatus"] = (
+            calls.get("DescribeConfigurationAggregatorSourcesStatus", 0) + 1
+        )
+        answer = config_client.describe_configuration_aggregator_sources_status(**request)
+        statuses += [dict(s) for s in answer.get("AggregatedSourceStatusList") or [] if isinstance(s, Mapping)]
+        token = answer.get("NextToken")
+        if not token:
+            return statuses
+        if not isinstance(token, str) or token in seen:
+            raise PagingError(
+                f"DescribeConfigurationAggregatorSourcesStatus on aggregator {aggregator} returned NextToken "
+                f"{str(token)[:40]!r} a second time: the run stops"
+            )
+        seen.add(token)
+    raise PagingError(f"DescribeConfigurationAggregatorSourcesStatus on aggregator {aggregator} paged without end")
+
+
+def read_organization(config_client: Any, aggregator: str) -> Organization:
+    """The aggregator's definition, its sources' status, and every broker item it holds.
+
+    Raises ClientError (the aggregator itself unreadable) and PagingError; a failed source is a
+    Failure of that account and region, never a silent hole.
+    """
+    calls: dict[str, int] = {"DescribeConfigurationAggregators": 1}
+    described = config_client.describe_configuration_aggregators(ConfigurationAggregatorNames=[aggregator])
+    if not described.get("ConfigurationAggregators"):
+        raise LookupError(f"AWS Config has no aggregator {aggregator!r} in this account and region")
+    failures: list[Failure] = []
+    sources: list[tuple[str, str]] = []
+    for status in source_statuses(config_client, aggregator, calls):
+        where = (str(status.get("SourceId") or "?"), str(status.get("AwsRegion") or "*"))
+        sources.append(where)
+        state = status.get("LastUpdateStatus")
+        if state != "SUCCEEDED":
+            detail = f"{status.get('LastErrorCode') or state}: {status.get('LastErrorMessage') or ''}".strip(": ")
+            failures.append(
+                Failure(
+                    *where,
+                    f"could not be read: aggregator {aggregator} reports this source {state} ({detail}); "
+                    "its brokers may be missing or out of date",
+                )
+            )
+    current: dict[tuple[str, str, str], dict[str, Any]] = {}
+    deleted = 0
+    for row in select_all(config_client, aggregator, ORGANIZATION_QUERY, calls):
+        broker_id = row.get("resourceId")
+        if not isinstance(broker_id, str) or not broker_id:
+            continue
+        if row.get("configurationItemStatus") in DELETED:
+            deleted += 1
+            continue
+        key = (str(row.get("accountId")), str(row.get("awsRegion")), broker_id)
+        earlier = current.get(key)  # the same broker on two pages (Config recorded it between them)
+        if earlier is None or str(row.get("configurationItemCaptureTime")) >= str(
+            earlier.get("configurationItemCaptureTime")
+        ):
+            current[key] = row
+    captures = [
+        str(r["configurationItemCaptureTime"]) for r in current.values() if r.get("configurationItemCaptureTime")
+    ]
+    return Organization(
+        list(current.values()), deleted, list(dict.fromkeys(sources)), failures, max(captures, default=None), calls
+    )
+
+
+def item_facts(row: Mapping[str, Any]) -> BrokerFacts:
+    """The decision's facts from one advanced-query item. No state: AWS Config records none."""
+    found = row.get("configuration")
+    configuration: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    return BrokerFacts(
+        broker_id=str(row["resourceId"]),
+        name=_text(configuration.get("BrokerName")) or _text(row.get("resourceName")),
+        deployment_mode=_text(configuration.get("DeploymentMode")),
+        engine_type=_text(configuration.get("EngineType")),
+        state=None,
+        arn=_text(row.get("arn")),
+        tags=_tags(row.get("tags")),
+        configuration=_configuration(configuration.get("ConfigurationId"), configuration.get("ConfigurationRevision")),
+        created=_time(row.get("resourceCreationTime")),
+    )
+
+
+def judge(
+    organization: Organization,
+    params: RuleParameters,
+    member_clients: Callable[[tuple[str, str]], Any] | None = None,
+    resolver: Any = None,
+    workers: int = MAX_WORKERS,
+) -> tuple[list[Row], list[Failure]]:
+    """Every item's verdict, by the rule's own `decide`.
+
+    Name mode needs nothing more. Connectors and both need each region's network: `member_clients`
+    (account, region) -> an Amazon MQ client through the member role, or an exception saying why
+    there is none; each distinct configuration revision is read once (gather.network_evidence).
+    """
+    facts: dict[tuple[str, str], list[BrokerFacts]] = {}
+    for row in organization.items:
+        facts.setdefault((str(row.get("accountId")), str(row.get("awsRegion"))), []).append(item_facts(row))
+    rows: list[Row] = []
+    failures: list[Failure] = []
+    if not params.checks_connectors:
+        for (account, region), brokers in facts.items():
+            rows += [_row(account, region, b, decide(b, params)) for b in brokers]
+        return _sorted(rows), failures
+    from mq_network.gather import network_evidence
+
+    def one(place: tuple[str, str]) -> tuple[list[Row], list[Failure]]:
+        account, region = place
+        brokers = facts[place]
+        client = member_clients(place) if member_clients else ValueError("no member role")
+        failed: list[Failure] = []
+        if isinstance(client, Exception):
+            failed.append(Failure(account, region, f"could not read configurations: {_reason(client)}"))
+            evidence: Mapping[str, Any] = dict.fromkeys(
+                (b.broker_id for b in brokers), Unreadable(f"the member role could not be used ({_reason(client)})")
+            )
+        else:
+            evidence = network_evidence(
+                client, brokers, resolver=resolver, count_unverified=params.count_unverified_peers
+            )
+        judged = []
+        for broker in brokers:
+            found = evidence.get(broker.broker_id)
+            if found is None:
+                found = Unreadable("its network was not read")
+            judged.append(_row(account, region, broker, decide(broker, params, found), found))
+        return judged, failed
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(facts)))) as pool:
+        for judged, failed in pool.map(one, sorted(facts)):
+            rows += judged
+            failures += failed
+    return _sorted(rows), failures
+
+
+def organization_resolver(organization: Organization, fallback: Any) -> Any:
+    """Peers: every broker the aggregator's items hold is known to exist (with its account and
+    region); the rest (deleted, unrecorded) are asked of the aggregator by ID. Thread-safe."""
+    from mq_network.peers import listed_resolver
+
+    known = {
+        str(row["resourceId"]).lower(): (str(row.get("accountId")), str(row.get("awsRegion")), None)
+        for row in organization.items
+    }
+    resolve = listed_resolver(known, fallback)
+    lock = threading.Lock()
+
+    def locked(peers: Iterable[Any]) -> Mapping[str, Any]:
+        with lock:
+            return resolve(list(peers))
+
+    return locked
+
+
+def state_note(organization: Organization, aggregator: str) -> str:
+    """What the items cannot tell, said once."""
+    newest = (organization.newest_capture or "none")[:40]  # read from AWS: kept short, escaped when shown
+    deleted = f"; {organization.deleted} deleted broker(s) left out" if organization.deleted else ""
+    return (
+        f"source: aggregator {aggregator}; AWS Config records no broker state, so a broker being deleted or that "
+        f"failed to be created is judged as if running (newest item captured {newest}){deleted}"
+    )
+
+
+def _row(account: str, region: str, broker: BrokerFacts, verdict: Verdict, evidence: Any = None) -> Row:
+    return Row(
+        account,
+        region,
+        broker.broker_id,
+        broker.label,
+        broker.deployment_mode or "",
+        broker.engine_type or "",
+        verdict.compliance,
+        verdict.annotation,
+        tuple((link.node, link.label, link.direction, link.kind) for link in getattr(evidence, "links", ())),
+    )
+
+
+def _sorted(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: (r.account, r.region, r.name, r.broker_id))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _tags(value: object) -> Tags:
+    """Tags as advanced queries give them (a list of {key, value}), or a map; anything else unreadable."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        value = [{"key": k, "value": v} for k, v in value.items()]
+    if not isinstance(value, list):
+        return Unreadable("the AWS Config item's tags are not a list")
+    tags: dict[str, str] = {}
+    for tag in value:
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("key"), str) or not isinstance(tag.get("value"), str):
+            return Unreadable("the AWS Config item's tags are not key/value strings")
+        tags[tag["key"]] = tag["value"]
+    return tags
+
+
+def _configuration(config_id: object, revision: object) -> Configuration:
+    """The flat ConfigurationId/ConfigurationRevision pair; not read (DescribeBroker then) otherwise."""
+    if not isinstance(config_id, str) or not config_id:
+        return NOT_READ
+    if isinstance(revision, bool) or not isinstance(revision, (int, str)) or str(revision) in ("", "0"):
+        return NOT_READ
+    return ConfigurationRef(config_id, str(revision))
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()[:300]
+    if isinstance(err, BotoCoreError):
+        return str(err)[:300]
+    return f"{type(err).__name__}: {err}"[:300]
+
+
+def run_organization(
+    args: Any,
+    params: RuleParameters,
+    stdout: Any,
+    stderr: Any,
+    session_factory: Callable[..., Any],
+    endpoint: str | None,
+) -> int:
+    """`--source aggregator`: read the organization, judge it, write it as every audit is written."""
+    import time
+
+    from mq_network.mq_api import RETRY_CONFIG
+
+    from . import audit
+
+    started = time.monotonic()
+    aggregator = str(params.aggregator_name)
+    wanted = audit.requested_regions(args.regions)
+    kwargs = audit._dummy_if_needed(
+        {"profile_name": args.profile[0]} if args.profile else {}, endpoint, session_factory
+    )
+    session = session_factory(**kwargs)
+    if session.get_credentials() is None:
+        raise audit.AuditError(
+            "no AWS credentials for the aggregator's account: configure a profile, environment variables or SSO, "
+            "or try --demo --source aggregator"
+        )
+    if not session.region_name:
+        raise audit.AuditError(f"no region: set AWS_REGION or a profile's region to aggregator {aggregator}'s region")
+    config = session.client("config", region_name=session.region_name, endpoint_url=endpoint, config=RETRY_CONFIG)
+    try:
+        organization = read_organization(config, aggregator)
+    except LookupError as err:
+        raise audit.AuditError(f"{err}: check --aggregator-name and the region ({session.region_name})") from None
+    except ClientError as err:
+        if audit._reason(err).startswith("NoSuchConfigurationAggregatorException"):
+            raise audit.AuditError(
+                f"AWS Config has no aggregator {aggregator!r} in {session.region_name}: check --aggregator-name "
+                "and the region (aws configservice describe-configuration-aggregators lists them)"
+            ) from None
+        stderr.write(
+            f"mq-network-audit: exit 3: aggregator {aggregator} could not be read ({audit._reason(err)}); "
+            "its role needs config:SelectAggregateResourceConfig, config:DescribeConfigurationAggregators and "
+            "config:DescribeConfigurationAggregatorSourcesStatus on it\n"
+        )
+        return audit.EXIT_PARTIAL
+    except (PagingError, BotoCoreError) as err:
+        stderr.write(f"mq-network-audit: exit 3: {printable(str(err)[:500])}\n")
+        return audit.EXIT_PARTIAL
+    if wanted and wanted != ["all"]:
+        keep = set(wanted)
+        organization = organization._replace(
+            items=[row for row in organization.items if row.get("awsRegion") in keep],
+            sources=[s for s in organization.sources if s[1] in keep],
+            failures=[f for f in organization.failures if f.region in keep or f.region == "*"],
+        )
+    clients = (
+        _member_clients(organization, args, session, endpoint, session_factory) if params.checks_connectors else {}
+    )
+    resolver = None
+    if params.checks_connectors:
+        from mq_network.peers import aggregator_resolver
+
+        resolver = organization_resolver(organization, aggregator_resolver(config, aggregator))
+    rows, judged_failures = judge(organization, params, clients.get, resolver)
+    failures = sorted([*organization.failures, *judged_failures])
+    failed = {(f.account, f.region) for f in failures}
+    places = set(organization.sources) | {
+        (str(r.get("accountId")), str(r.get("awsRegion"))) for r in organization.items
+    }
+    read = places - failed
+    summary = audit.Summary(
+        brokers=len(rows),
+        verdicts={kind: sum(row.verdict == kind for row in rows) for kind in audit._COLOURS},
+        accounts_requested=len({a for a, _ in places}),
+        accounts_read=len({a for a, _ in read}),
+        regions_requested=len({r for _, r in places}),
+        regions_read=len({r for _, r in read}),
+        failures=len(failures),
+        seconds=round(time.monotonic() - started, 2),
+        check_mode=params.check_mode,
+        note=state_note(organization, aggregator),
+    )
+    return audit.finish(rows, failures, summary, args, stdout, stderr)
+
+
+def _member_clients(
+    organization: Organization, args: Any, session: Any, endpoint: str | None, session_factory: Callable[..., Any]
+) -> dict[tuple[str, str], Any]:
+    """An Amazon MQ client per (account, region) holding brokers, through the member role (one
+    AssumeRole per account), or the exception that stopped it. Built here, in one thread."""
+    from mq_network.mq_api import RETRY_CONFIG
+
+    from . import audit
+
+    places = sorted({(str(r.get("accountId")), str(r.get("awsRegion"))) for r in organization.items})
+    sts = session.client("sts", region_name=session.region_name, endpoint_url=endpoint, config=RETRY_CONFIG)
+    credentials: dict[str, Any] = {}
+    clients: dict[tuple[str, str], Any] = {}
+    for account, region in places:
+        if not (account.isdigit() and len(account) == 12):
+            clients[account, region] = ValueError(f"the aggregator's item names account {account[:40]!r}, not an ID")
+            continue
+        if region not in audit.known_regions():
+            clients[account, region] = ValueError(f"the aggregator's item names region {region[:40]!r}, not a region")
+            continue
+        if account not in credentials:
+            role = f"arn:{args.partition}:iam::{account}:role/{args.role_name}"
+            try:
+                answer = sts.assume_role(RoleArn=role, RoleSessionName="mq-network-audit")["Credentials"]
+                credentials[account] = {
+                    "aws_access_key_id": answer["AccessKeyId"],
+                    "aws_secret_access_key": answer["SecretAccessKey"],
+                    "aws_session_token": answer["SessionToken"],
+                }
+            except (ClientError, BotoCoreError) as err:
+                credentials[account] = err
+        found = credentials[account]
+        clients[account, region] = (
+            found
+            if isinstance(found, Exception)
+            else session_factory(**found).client("mq", region_name=region, endpoint_url=endpoint, config=RETRY_CONFIG)
+        )
+    return clients

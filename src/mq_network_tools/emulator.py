@@ -277,35 +277,42 @@ class PriorResults:
 
 
 class PagedListBrokers:
-    """Makes moto's ListBrokers page as Amazon MQ does (moto returns every broker at once).
+    """Makes moto's ListBrokers and ListConfigurations page as Amazon MQ does (moto returns
+    everything at once).
 
     Honours MaxResults (default 20, as AWS documents) and NextToken, so call counts measured on
     the emulator are the ones a real account pays.
     """
 
+    _PAGED = (("list_brokers", "BrokerSummaries"), ("list_configurations", "Configurations"))
+
     def __enter__(self) -> PagedListBrokers:
         from moto.mq.responses import MQResponse
 
-        original = MQResponse.list_brokers
-        self._original = original
-
-        def list_brokers(response: Any) -> Any:
-            answer = original(response)
-            everything = list(cast(dict[str, Any], answer.result)["BrokerSummaries"])
-            size = int(response._get_param("MaxResults") or 20)
-            start = int(response._get_param("NextToken") or 0)
-            page: dict[str, Any] = {"BrokerSummaries": everything[start : start + size]}
-            if start + size < len(everything):
-                page["NextToken"] = str(start + size)
-            return type(answer)(page)
-
-        MQResponse.list_brokers = list_brokers  # type: ignore[method-assign,assignment]
+        self._originals = {name: getattr(MQResponse, name) for name, _ in self._PAGED}
+        for name, listed in self._PAGED:
+            setattr(MQResponse, name, _paged_answer(self._originals[name], listed))
         return self
 
     def __exit__(self, *exc: object) -> None:
         from moto.mq.responses import MQResponse
 
-        MQResponse.list_brokers = self._original  # type: ignore[method-assign]
+        for name, original in self._originals.items():
+            setattr(MQResponse, name, original)
+
+
+def _paged_answer(original: Any, field: str) -> Any:
+    def answer_page(response: Any) -> Any:
+        answer = original(response)
+        everything = list(cast(dict[str, Any], answer.result)[field])
+        size = int(response._get_param("MaxResults") or 20)
+        start = int(response._get_param("NextToken") or 0)
+        page: dict[str, Any] = {field: everything[start : start + size]}
+        if start + size < len(everything):
+            page["NextToken"] = str(start + size)
+        return type(answer)(page)
+
+    return answer_page
 
 
 class ApiCalls:

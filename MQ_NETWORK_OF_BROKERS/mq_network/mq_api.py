@@ -191,7 +191,12 @@ INVENTORY_QUERY = (
     "WHERE resourceType = 'AWS::AmazonMQ::Broker'"
 )
 QUERY_PAGE = 100  # SelectResourceConfig's and SelectAggregateResourceConfig's maximum Limit
-IDS_PER_QUERY = 80  # broker IDs in one IN (...) list: the expression stays under its 4,096 characters
+EXPRESSION_LIMIT = 4096  # an advanced query's Expression, at most (the API model's max length)
+EXPRESSION_BUDGET = 3968  # what this rule lets one expression reach: 128 bytes short of the limit
+_AGGREGATE_SELECT = (
+    "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
+    "WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
+)
 
 
 def config_inventory(config_client: Any) -> list[dict[str, Any]]:
@@ -208,24 +213,45 @@ def config_inventory(config_client: Any) -> list[dict[str, Any]]:
     )
 
 
-def aggregated_brokers(config_client: Any, aggregator: str, broker_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """What the aggregator records of these broker IDs, in any account and region it covers.
+def aggregate_queries(broker_ids: Sequence[str]) -> list[tuple[list[str], str]]:
+    """The aggregator queries for these broker IDs: (the IDs, the expression), each expression at
+    most EXPRESSION_BUDGET bytes (counted whole, in UTF-8), so that none is refused for its length.
 
-    The IDs are interpolated into the query: callers pass only IDs shaped like Amazon MQ's
-    (peers.BROKER_ID), never text read from a configuration as it stands.
+    Broker IDs run to 64 characters: 80 of them in one IN (...) list made 5,556 characters. The IDs
+    are interpolated: callers pass only IDs shaped like Amazon MQ's (peers.BROKER_ID), never text
+    read from a configuration as it stands.
     """
+    queries: list[tuple[list[str], str]] = []
+    chunk: list[str] = []
+    for broker_id in broker_ids:
+        if chunk and len(_aggregate_expression([*chunk, broker_id]).encode()) > EXPRESSION_BUDGET:
+            queries.append((chunk, _aggregate_expression(chunk)))
+            chunk = []
+        chunk.append(broker_id)
+    if chunk:
+        queries.append((chunk, _aggregate_expression(chunk)))
+    return queries
+
+
+def _aggregate_expression(broker_ids: Sequence[str]) -> str:
+    return _AGGREGATE_SELECT.format(listed=", ".join(f"'{broker_id}'" for broker_id in broker_ids))
+
+
+def aggregated_query(config_client: Any, aggregator: str, expression: str) -> list[dict[str, Any]]:
+    """One aggregator query's rows (SelectAggregateResourceConfig, paged)."""
+    return _select(
+        lambda **request: config_client.select_aggregate_resource_config(**request),  # noqa: PLW0108
+        "SelectAggregateResourceConfig",
+        {"Expression": expression, "ConfigurationAggregatorName": aggregator},
+    )
+
+
+def aggregated_brokers(config_client: Any, aggregator: str, broker_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """What the aggregator records of these broker IDs, in any account and region it covers
+    (every query of `aggregate_queries`; the first failure raises)."""
     found: list[dict[str, Any]] = []
-    for start in range(0, len(broker_ids), IDS_PER_QUERY):
-        listed = ", ".join(f"'{broker_id}'" for broker_id in broker_ids[start : start + IDS_PER_QUERY])
-        expression = (
-            "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
-            f"WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
-        )
-        found += _select(
-            lambda **request: config_client.select_aggregate_resource_config(**request),  # noqa: PLW0108
-            "SelectAggregateResourceConfig",
-            {"Expression": expression, "ConfigurationAggregatorName": aggregator},
-        )
+    for _ids, expression in aggregate_queries(broker_ids):
+        found += aggregated_query(config_client, aggregator, expression)
     return found
 
 

@@ -353,6 +353,21 @@ def _operation(event_name: str) -> str:
     return f"{service}:{operation}"
 
 
+EXPRESSION_LIMIT = 4096  # AWS Config's advanced query Expression: at most 4,096 characters
+
+
+def _refuse_long(expression: str) -> None:
+    """AWS Config refuses a longer expression (botocore checks only minimum lengths, so the service does)."""
+    from moto.core.exceptions import JsonRESTError
+
+    if len(expression) > EXPRESSION_LIMIT:
+        raise JsonRESTError(
+            "ValidationException",
+            f"1 validation error detected: Value at 'expression' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {EXPRESSION_LIMIT}",
+        )
+
+
 class ConfigInventory:
     """AWS Config's advanced queries over the emulated Amazon MQ brokers (moto answers none).
 
@@ -388,6 +403,7 @@ class ConfigInventory:
         def select_aggregate_resource_config(response: Any) -> str:
             params = json.loads(response.body)
             store.queries.append(params["Expression"])
+            _refuse_long(params["Expression"])
             wanted = set(_ids_in(params["Expression"]))
             rows = [{"resourceId": key, **row} for key, row in store.aggregate.items() if key in wanted]
             return json.dumps(store.page(rows, params))

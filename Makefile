@@ -117,6 +117,7 @@ bench: $(VENV)/.dev
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.
+# manylinux_2_28 too: google-re2's wheels need glibc 2.28 (Lambda's python3.12 runtime has 2.34).
 build-RuleFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "set ARTIFACTS_DIR (sam build does)" >&2; exit 2; }
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -124,7 +125,8 @@ build-RuleFunction:
 	cp -R "$(ROOT)/$(RULE)/$(RULE).py" "$(ROOT)/$(RULE)/mq_network" "$(ARTIFACTS_DIR)/"
 	rm -rf "$(ARTIFACTS_DIR)/mq_network/__pycache__"
 	"$(PYTHON)" -m pip install $(PIP_QUIET) --no-compile --target "$(ARTIFACTS_DIR)" \
-		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: \
+		--platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
+		--implementation cp --python-version 3.12 --only-binary=:all: \
 		-r "$(ROOT)/$(RULE)/requirements.txt"
 	"$(PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
 

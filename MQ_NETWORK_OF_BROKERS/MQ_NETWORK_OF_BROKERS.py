@@ -69,6 +69,7 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
             config,
             self.record.notes,
             resolver=_resolver(client_factory, params),
+            counts=self.record.counts,
         ):
             self.record.judged(broker.broker_id, verdict.compliance, verdict.unverified)
             evaluations.append(Evaluation(verdict.compliance, broker.broker_id, RESOURCE_TYPE, verdict.annotation))

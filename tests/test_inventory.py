@@ -215,9 +215,10 @@ def test_an_aggregator_access_denied_makes_the_broker_unverified_never_a_pass(
         [evaluation] = run(emulator.scheduled_event({**CONNECTORS, "AggregatorName": name}))
     assert evaluation["ComplianceType"] == "NON_COMPLIANT"
     assert (
-        "could not be verified: its peers beyond the region could not be verified: aggregator org unreadable"
-        in evaluation["Annotation"]
+        "could not be verified: its peers beyond the region could not be verified: "
+        "aggregator org: SelectAggregateResourceConfig failed (AccessDeniedException)" in evaluation["Annotation"]
     )
+    assert "Fix: grant config:SelectAggregateResourceConfig" in evaluation["Annotation"]
 
 
 def test_an_aggregator_throttling_is_ridden_out(mq: Any, session: Any, prior: Any, no_backoff: None) -> None:

@@ -44,7 +44,7 @@ def test_scope_and_roles() -> None:
     [
         (
             {"BrokerNamePattern": "(unclosed"},
-            ["BrokerNamePattern '(unclosed'", "not a valid Python regular expression"],
+            ["BrokerNamePattern '(unclosed'", "not a valid RE2 regular expression"],
         ),
         (
             {"AllowedDeploymentModes": "SINGLE_INSTANCE,MESH"},

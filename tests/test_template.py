@@ -70,7 +70,10 @@ def recorded_actions() -> dict[str, set[str]]:
                 [BrokerSeed("a-Broker-1", tags={"env": "p"})],
             )
             broker_id = ids["a-Broker-1"]
-            far = emulator.static_uri(emulator.endpoint("b-00ff00ff", region="us-west-2"))
+            # Two peers beyond the region: one the aggregator records, one it does not (its definition is read).
+            far = emulator.static_uri(
+                emulator.endpoint("b-00ff00ff", region="us-west-2"), emulator.endpoint("b-00ee00ee", region="us-west-2")
+            )
             emulator.apply_configuration(
                 session.client("mq", region_name=emulator.REGION), broker_id, emulator.activemq_xml([("far", far)])
             )

@@ -29,6 +29,7 @@ from .facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
 from .naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
 from .network import Membership
 from .parameters import SPECS_BY_NAME, RuleParameters
+from .peers import failure_advice
 
 COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"
@@ -230,7 +231,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
         reason = f"its peers beyond the region could not be verified: {'; '.join(network.peer_errors)}"
         return _Problem(
             reason,
-            (" Fix: let the rule query the aggregator (config:SelectAggregateResourceConfig).",),
+            failure_advice(network.peer_errors),
             unverified=reason,
         )
     if not network.peers and not network.external_peers and not network.verified_peers:

@@ -6,6 +6,7 @@ whoever asks.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,14 +25,16 @@ def evaluate_region(
     notes: list[str] | None = None,
     summaries: list[dict[str, Any]] | None = None,
     resolver: Resolver | None = None,
+    counts: Counter[str] | None = None,
 ) -> list[tuple[BrokerFacts, Verdict, Evidence | None]]:
     """Every broker the client's region holds, with its verdict and its network evidence (pictures).
 
     `config_client`: AWS Config in the same account and region, whose inventory spares one
     DescribeBroker per broker in connectors modes. `resolver`: who says whether peers beyond the
-    region exist (an aggregator, or the audit's own reading of other regions).
+    region exist (an aggregator, or the audit's own reading of other regions). `counts`: the run
+    record's tallies (gather.gather_brokers).
     """
-    brokers = gather_brokers(mq_client, params, config_client, notes, summaries)
+    brokers = gather_brokers(mq_client, params, config_client, notes, summaries, counts)
     evidence = (
         network_evidence(mq_client, brokers, resolver=resolver, count_unverified=params.count_unverified_peers)
         if params.checks_connectors

@@ -129,7 +129,6 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
     broker_id = _text(item.get("resourceId"))
     if not broker_id:
         raise BrokerFactsError("The configuration item has no resourceId; AWS Config sent an incomplete item")
-    nested = _mapping(configuration.get("Configuration"))
     tags = _tags(item.get("tags") or {})
     return BrokerFacts(
         broker_id=broker_id,
@@ -139,13 +138,7 @@ def from_configuration_item(item: Mapping[str, Any]) -> BrokerFacts:
         state=_text(configuration.get("BrokerState")),
         arn=_text(configuration.get("Arn")) or _text(item.get("ARN")),
         tags=tags if tags is not None else Unreadable("the configuration item's tags are not a map of strings"),
-        configuration=_configuration(
-            nested.get("Id") or configuration.get("ConfigurationId"),
-            nested.get("Revision")
-            if nested.get("Revision") is not None
-            else configuration.get("ConfigurationRevision"),
-        )
-        or NOT_READ,
+        configuration=recorded_configuration(configuration) or NOT_READ,
         created=_time(item.get("resourceCreationTime")),
     )
 
@@ -156,14 +149,7 @@ def from_inventory(row: Mapping[str, Any], listed: BrokerFacts) -> BrokerFacts |
     tags not a list of key/value pairs)."""
     if row.get("configurationItemStatus") not in ("OK", "ResourceDiscovered"):
         return None
-    configuration = _mapping(row.get("configuration"))
-    nested = _mapping(configuration.get("Configuration"))
-    reference = _configuration(
-        configuration.get("ConfigurationId") or nested.get("Id"),
-        configuration.get("ConfigurationRevision")
-        if configuration.get("ConfigurationRevision") is not None
-        else nested.get("Revision"),
-    )
+    reference = recorded_configuration(_mapping(row.get("configuration")))
     raw_tags = row.get("tags", [])
     if reference is None or not isinstance(raw_tags, list):
         return None
@@ -173,6 +159,23 @@ def from_inventory(row: Mapping[str, Any], listed: BrokerFacts) -> BrokerFacts |
             return None
         tags[tag["key"]] = tag["value"]
     return listed._replace(configuration=reference, tags=tags)
+
+
+def recorded_configuration(configuration: Mapping[str, Any]) -> ConfigurationRef | None:
+    """The configuration revision AWS Config recorded for the broker, read the same way by every reader.
+
+    AWS Config's schema for AWS::AmazonMQ::Broker mirrors CloudFormation's, which has two pairs: the
+    flat `ConfigurationId`/`ConfigurationRevision` (read-only: what the broker runs; the revision a
+    string in the newer schema, an integer in the older) and the nested `Configuration.{Id,Revision}`
+    (write-only since October 2025: what a template once asked for). The flat pair wins whole; the
+    nested one stands in only when the flat pair is absent or unusable. The pairs are never mixed:
+    an ID from one and a revision from the other could name a revision of another configuration.
+    """
+    flat = _configuration(configuration.get("ConfigurationId"), configuration.get("ConfigurationRevision"))
+    if flat is not None:
+        return flat
+    nested = _mapping(configuration.get("Configuration"))
+    return _configuration(nested.get("Id"), nested.get("Revision"))
 
 
 def _text(value: object) -> str | None:
@@ -205,6 +208,10 @@ def _tags(value: object) -> dict[str, str] | None:
 def _configuration(config_id: object, revision: object) -> ConfigurationRef | None:
     if not isinstance(config_id, str) or not config_id:
         return None
-    if isinstance(revision, bool) or not isinstance(revision, (int, str)) or str(revision) in ("", "0"):
+    if isinstance(revision, bool) or not isinstance(revision, (int, str)):
         return None
-    return ConfigurationRef(config_id, str(revision))
+    text = str(revision).strip()
+    # Revisions count from 1; "2" and 2 are the same revision, anything else is not one.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        return None
+    return ConfigurationRef(config_id, str(int(text)))

@@ -3,6 +3,12 @@
 Every read here is one the parameters require, and no more: DescribeBroker only where connectors
 are checked, each configuration revision once per run, tags only for a scope.
 
+AWS Config's record of a broker stands in for DescribeBroker only once ListConfigurations confirms
+it: with periodic recording the record can be a day old, and a broker moved to a newer revision
+would be judged on the old one. A broker whose configuration has a revision newer than the one
+recorded (or whose configuration is not listed) is described; if ListConfigurations fails, every
+broker is (fail closed: DescribeBroker tells what the broker runs now).
+
 Failure has one rule. A read that concerns one broker (its description, its tags, its
 configuration) and fails after botocore's retries makes that broker `Unreadable`: the decision
 says "could not be verified" for it alone, and the others are still judged. A read that concerns
@@ -12,6 +18,7 @@ Lambda retries it, rather than judge a region it could not see.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -46,22 +53,36 @@ def gather_brokers(
     config_client: Any = None,
     notes: list[str] | None = None,
     summaries: list[dict[str, Any]] | None = None,
+    counts: Counter[str] | None = None,
 ) -> list[BrokerFacts]:
     """Facts for every broker in the region.
 
     Name checks need ListBrokers only (one call per 100 brokers). Connector checks need each
     ActiveMQ broker's current configuration and tags: from AWS Config's inventory (one advanced
-    query per 100 brokers) when `config_client` is given and Config records the broker, else from
-    DescribeBroker, one call per broker. `summaries`: ListBrokers' answer, when the caller has it.
+    query per 100 brokers, checked against ListConfigurations, one call per 100 configurations)
+    when `config_client` is given and Config's record is current, else from DescribeBroker, one
+    call per broker. `summaries`: ListBrokers' answer, when the caller has it. `counts` (the run
+    record's) gets `record_behind`: brokers described because their configuration has a newer
+    revision than AWS Config recorded, or because that could not be checked.
     """
+    notes = notes if notes is not None else []
     listed = [from_summary(summary) for summary in (summaries or mq_api.list_broker_summaries(mq_client))]
-    recorded = _inventory(config_client, listed, notes if notes is not None else []) if params.checks_connectors else {}
+    recorded = _inventory(config_client, listed, notes) if params.checks_connectors else {}
+    from_record: dict[str, BrokerFacts] = {}
+    for facts in listed:
+        row = recorded.get(facts.broker_id)
+        if row is not None and facts.can_be_networked and facts.state not in _CHANGING:
+            found_in_record = from_inventory(row, facts)
+            if found_in_record is not None:
+                from_record[facts.broker_id] = found_in_record
+    behind = _behind(mq_client, from_record, notes)
+    if counts is not None and behind:
+        counts["record_behind"] += len(behind)
     brokers = []
     for facts in listed:
         found: BrokerFacts | None = facts
         if params.checks_connectors and facts.can_be_networked:
-            row = recorded.get(facts.broker_id)
-            found = from_inventory(row, facts) if row is not None and facts.state not in _CHANGING else None
+            found = from_record.get(facts.broker_id) if facts.broker_id not in behind else None
             if found is None:
                 found = _described(mq_client, facts)  # not recorded, recorded oddly, or changing
             if found is not None and params.needs_tags and isinstance(found.tags, Unreadable):
@@ -89,6 +110,34 @@ def _inventory(config_client: Any, listed: list[BrokerFacts], notes: list[str]) 
     if not by_id:
         notes.append("AWS Config records no Amazon MQ broker in this region: every broker was read with DescribeBroker")
     return by_id
+
+
+def _behind(mq_client: Any, from_record: Mapping[str, BrokerFacts], notes: list[str]) -> set[str]:
+    """The brokers whose record ListConfigurations does not confirm: their configuration has a newer
+    revision than AWS Config recorded, or is not listed, or ListConfigurations failed (all of them)."""
+    if not from_record:
+        return set()
+    try:
+        latest = mq_api.latest_revisions(mq_client)
+    except ClientError as err:
+        notes.append(
+            f"ListConfigurations failed ({mq_api.error_code(err)}), so AWS Config's record could not be checked "
+            "against the latest revisions: every broker was read with DescribeBroker"
+        )
+        return set(from_record)
+    behind = set()
+    for broker_id, facts in from_record.items():
+        configuration = facts.configuration
+        if not isinstance(configuration, ConfigurationRef) or latest.get(configuration.configuration_id) != (
+            configuration.revision
+        ):
+            behind.add(broker_id)
+    if behind:
+        notes.append(
+            f"{len(behind)} broker(s) have a configuration with a newer revision than AWS Config recorded "
+            "(or one ListConfigurations does not list): read with DescribeBroker"
+        )
+    return behind
 
 
 def _described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:

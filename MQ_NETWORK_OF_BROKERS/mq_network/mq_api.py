@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -29,7 +29,7 @@ RETRY_CONFIG = Config(
     connect_timeout=10,
     read_timeout=30,
 )
-PAGE_SIZE = 100  # ListBrokers' maximum page.
+PAGE_SIZE = 100  # ListBrokers' and ListConfigurations' maximum page.
 EVALUATIONS_PER_CALL = 100  # PutEvaluations' maximum batch.
 ROLE_SESSION_NAME = "MQNetworkOfBrokers"
 ROLE_SESSION_SECONDS = 900  # the function's own timeout
@@ -37,6 +37,36 @@ ROLE_SESSION_SECONDS = 900  # the function's own timeout
 
 class EvaluationsNotRecordedError(RuntimeError):
     """AWS Config refused some evaluations twice; the invocation fails so that Lambda retries it."""
+
+
+class RepeatedTokenError(RuntimeError):
+    """A paged answer gave a NextToken it had given before: following it would never end.
+
+    Not a ClientError or ValueError (which would pass for one broker's failure, or for a parameter
+    error): the invocation fails and Lambda retries it, rather than judge on pages that never end.
+    """
+
+
+def pages(call: Callable[..., Mapping[str, Any]], operation: str, request: Mapping[str, Any]) -> Iterator[Any]:
+    """Each page of a paged call, following NextToken until an answer has none.
+
+    A token seen before (on the last page or any earlier one: botocore's paginators catch only the
+    first) raises RepeatedTokenError naming the operation, instead of asking for pages forever.
+    """
+    seen: set[str] = set()
+    token: str | None = None
+    while True:
+        answer = call(**request, **({"NextToken": token} if token else {}))
+        yield answer
+        token = answer.get("NextToken")
+        if not token:
+            return
+        if token in seen:
+            raise RepeatedTokenError(
+                f"{operation} answered a NextToken it had already given ({str(token)[:40]!r}, after "
+                f"{len(seen) + 1} pages): its pages would never end, so the invocation fails and Lambda retries it"
+            )
+        seen.add(token)
 
 
 @functools.cache
@@ -124,22 +154,16 @@ class AwsAccess:
         """(resource ID, type) of every COMPLIANT/NON_COMPLIANT result AWS Config holds for the rule."""
         config = self.build_client("config")
         found: list[tuple[str, str]] = []
-        token: str | None = None
-        while True:
-            request: dict[str, Any] = {
-                "ConfigRuleName": rule_name,
-                "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"],
-                "Limit": 100,
-            }
-            if token:
-                request["NextToken"] = token
-            answer = config.get_compliance_details_by_config_rule(**request)
+        request = {"ConfigRuleName": rule_name, "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"], "Limit": 100}
+        for answer in pages(
+            lambda **page: config.get_compliance_details_by_config_rule(**page),  # noqa: PLW0108
+            "GetComplianceDetailsByConfigRule",
+            request,
+        ):
             for result in answer.get("EvaluationResults") or []:
                 qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
                 found.append((qualifier["ResourceId"], qualifier["ResourceType"]))
-            token = answer.get("NextToken")
-            if not token:
-                return found
+        return found
 
 
 def _originals(sent: Sequence[dict[str, Any]], refused: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -167,7 +191,12 @@ INVENTORY_QUERY = (
     "WHERE resourceType = 'AWS::AmazonMQ::Broker'"
 )
 QUERY_PAGE = 100  # SelectResourceConfig's and SelectAggregateResourceConfig's maximum Limit
-IDS_PER_QUERY = 80  # broker IDs in one IN (...) list: the expression stays under its 4,096 characters
+EXPRESSION_LIMIT = 4096  # an advanced query's Expression, at most (the API model's max length)
+EXPRESSION_BUDGET = 3968  # what this rule lets one expression reach: 128 bytes short of the limit
+_AGGREGATE_SELECT = (
+    "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
+    "WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
+)
 
 
 def config_inventory(config_client: Any) -> list[dict[str, Any]]:
@@ -177,26 +206,52 @@ def config_inventory(config_client: Any) -> list[dict[str, Any]]:
     falls back to DescribeBroker, as one Config has not recorded).
     """
     # The calls are spelled out (not passed as bound methods) so that tests reading the code find them.
-    return _select(lambda **request: config_client.select_resource_config(**request), {"Expression": INVENTORY_QUERY})  # noqa: PLW0108
+    return _select(
+        lambda **request: config_client.select_resource_config(**request),  # noqa: PLW0108
+        "SelectResourceConfig",
+        {"Expression": INVENTORY_QUERY},
+    )
+
+
+def aggregate_queries(broker_ids: Sequence[str]) -> list[tuple[list[str], str]]:
+    """The aggregator queries for these broker IDs: (the IDs, the expression), each expression at
+    most EXPRESSION_BUDGET bytes (counted whole, in UTF-8), so that none is refused for its length.
+
+    Broker IDs run to 64 characters: 80 of them in one IN (...) list made 5,556 characters. The IDs
+    are interpolated: callers pass only IDs shaped like Amazon MQ's (peers.BROKER_ID), never text
+    read from a configuration as it stands.
+    """
+    queries: list[tuple[list[str], str]] = []
+    chunk: list[str] = []
+    for broker_id in broker_ids:
+        if chunk and len(_aggregate_expression([*chunk, broker_id]).encode()) > EXPRESSION_BUDGET:
+            queries.append((chunk, _aggregate_expression(chunk)))
+            chunk = []
+        chunk.append(broker_id)
+    if chunk:
+        queries.append((chunk, _aggregate_expression(chunk)))
+    return queries
+
+
+def _aggregate_expression(broker_ids: Sequence[str]) -> str:
+    return _AGGREGATE_SELECT.format(listed=", ".join(f"'{broker_id}'" for broker_id in broker_ids))
+
+
+def aggregated_query(config_client: Any, aggregator: str, expression: str) -> list[dict[str, Any]]:
+    """One aggregator query's rows (SelectAggregateResourceConfig, paged)."""
+    return _select(
+        lambda **request: config_client.select_aggregate_resource_config(**request),  # noqa: PLW0108
+        "SelectAggregateResourceConfig",
+        {"Expression": expression, "ConfigurationAggregatorName": aggregator},
+    )
 
 
 def aggregated_brokers(config_client: Any, aggregator: str, broker_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """What the aggregator records of these broker IDs, in any account and region it covers.
-
-    The IDs are interpolated into the query: callers pass only IDs shaped like Amazon MQ's
-    (peers.BROKER_ID), never text read from a configuration as it stands.
-    """
+    """What the aggregator records of these broker IDs, in any account and region it covers
+    (every query of `aggregate_queries`; the first failure raises)."""
     found: list[dict[str, Any]] = []
-    for start in range(0, len(broker_ids), IDS_PER_QUERY):
-        listed = ", ".join(f"'{broker_id}'" for broker_id in broker_ids[start : start + IDS_PER_QUERY])
-        expression = (
-            "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
-            f"WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
-        )
-        found += _select(
-            lambda **request: config_client.select_aggregate_resource_config(**request),  # noqa: PLW0108
-            {"Expression": expression, "ConfigurationAggregatorName": aggregator},
-        )
+    for _ids, expression in aggregate_queries(broker_ids):
+        found += aggregated_query(config_client, aggregator, expression)
     return found
 
 
@@ -207,13 +262,11 @@ def aggregator_sources(config_client: Any, aggregator: str) -> dict[str, Any]:
     return dict(aggregators[0]) if aggregators else {}
 
 
-def _select(call: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
+def _select(call: Any, operation: str, request: dict[str, Any]) -> list[dict[str, Any]]:
     import json
 
     rows: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        answer = call(**request, Limit=QUERY_PAGE, **({"NextToken": token} if token else {}))
+    for answer in pages(call, operation, {**request, "Limit": QUERY_PAGE}):
         for text in answer.get("Results") or []:
             try:
                 row = json.loads(text)
@@ -221,20 +274,44 @@ def _select(call: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             if isinstance(row, dict):
                 rows.append(row)
-        token = answer.get("NextToken")
-        if not token:
-            return rows
+    return rows
 
 
 def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:
     """Every broker in the client's region, once each even if pages overlap while brokers change."""
-    pages = mq_client.get_paginator("list_brokers").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
     by_id: dict[Any, dict[str, Any]] = {}
-    for page in pages:
+    # Not botocore's paginator: it stops on a token repeated at once, not on one that comes round again.
+    for page in pages(
+        lambda **request: mq_client.list_brokers(**request),  # noqa: PLW0108
+        "ListBrokers",
+        {"MaxResults": PAGE_SIZE},
+    ):
         for summary in page.get("BrokerSummaries") or []:
             key = next((summary[k] for k in ("BrokerId", "BrokerArn") if isinstance(summary.get(k), str)), id(summary))
             by_id.setdefault(key, summary)
     return list(by_id.values())
+
+
+def latest_revisions(mq_client: Any) -> dict[str, str]:
+    """Each configuration's latest revision (ListConfigurations, 100 a page): configuration ID -> revision.
+
+    A configuration whose answer carries no usable LatestRevision is left out: a broker on it is
+    then described, as one whose record cannot be confirmed.
+    """
+    latest: dict[str, str] = {}
+    for page in pages(
+        lambda **request: mq_client.list_configurations(**request),  # noqa: PLW0108
+        "ListConfigurations",
+        {"MaxResults": PAGE_SIZE},
+    ):
+        for configuration in page.get("Configurations") or []:
+            if not isinstance(configuration, Mapping):
+                continue
+            revision = (configuration.get("LatestRevision") or {}).get("Revision")
+            configuration_id = configuration.get("Id")
+            if isinstance(configuration_id, str) and isinstance(revision, int) and not isinstance(revision, bool):
+                latest[configuration_id] = str(revision)
+    return latest
 
 
 def broker_tags(mq_client: Any, broker_arn: str) -> dict[str, str] | None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .patterns import UnsafePatternError, check_pattern
+from .patterns import SYNTAX, NamePattern, PatternError
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")
@@ -40,7 +40,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "BrokerNamePattern",
         "Regex",
         ".+-Broker-[0-9]+",
-        "Python regular expression that a network member's whole name must match (case-sensitive).",
+        "RE2 regular expression (no back-references, no lookaround) that a network member's whole name "
+        "must match (case-sensitive).",
     ),
     ParameterSpec(
         "AllowedDeploymentModes",
@@ -116,7 +117,7 @@ class ParameterError(ValueError):
 
 
 class RuleParameters(NamedTuple):
-    broker_name_pattern: re.Pattern[str]
+    broker_name_pattern: NamePattern  # matched by RE2 (patterns.py), in linear time
     allowed_deployment_modes: tuple[str, ...]
     scope_tag_key: str | None = None
     scope_tag_value: str | None = None
@@ -224,25 +225,25 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
     )
 
 
-def _parse_pattern(text: str, problems: list[str]) -> re.Pattern[str] | None:
+def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
+    """The pattern as RE2 reads it; a pattern RE2 refuses is a parameter error saying why.
+
+    The default is known to compile (tests compile it), so it is left for the first name check:
+    a run that checks no name never loads RE2.
+    """
     example = SPECS_BY_NAME["BrokerNamePattern"].default
+    pattern = NamePattern(text)
+    if text == example:
+        return pattern
     try:
-        compiled = re.compile(text)
-    except (re.error, OverflowError, RecursionError) as err:
+        pattern.compile()
+    except PatternError as err:
         problems.append(
-            f"BrokerNamePattern '{text[:80]}' is not a valid Python regular expression ({err}); "
-            f"give a pattern for the whole broker name, such as '{example}'"
+            f"BrokerNamePattern '{text[:80]}' is not a valid RE2 regular expression ({err}); it takes {SYNTAX}. "
+            f"Give a pattern for the whole broker name, such as '{example}' or '[a-z0-9-]+-Broker-[0-9]+'"
         )
         return None
-    try:
-        check_pattern(text)
-    except UnsafePatternError as err:
-        problems.append(
-            f"BrokerNamePattern '{text[:80]}' is refused: {err}; write it as a flat pattern, "
-            f"such as '{example}' or '[a-z0-9-]+-Broker-[0-9]+'"
-        )
-        return None
-    return compiled
+    return pattern
 
 
 def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:

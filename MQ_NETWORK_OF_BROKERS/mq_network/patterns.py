@@ -1,18 +1,19 @@
-"""BrokerNamePattern safety: refuse, at validation, the regular expressions that backtrack badly.
+"""BrokerNamePattern, matched by RE2: linear time in the name's length, whatever the pattern.
 
-Python's `re` backtracks, so a pattern such as `([a-z0-9]+-?)+-Broker-[0-9]+` takes minutes on one
-41-character name, and the Lambda would time out with no result for anyone. A time bound would
-need the `regex` package (a cold-start cost on every run); instead the pattern's parse tree is
-checked once, when the parameters are read:
+Python's `re` backtracks, so a pattern such as `([a-z0-9]+-?)+-Broker-[0-9]+`, or `(?:a|a)` written
+34 times, takes minutes on one broker name, and the Lambda (or the CloudFormation hook, which has
+30 s) would give no answer at all. A checker of the pattern's shape refused the first kind and let
+the second through; the next trick would pass too. RE2 (google-re2, Google's engine, the same
+syntax as Go's regexp) has no backtracking, so no pattern can do that: it matches in time linear
+in the name, with memory bounded at compilation. What it gives up is what needs backtracking:
+back-references (`\\1`), lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), atomic groups and possessive
+repeats; a pattern using them is refused as a parameter error when the parameters are read.
 
-1. no repeat inside a repeat (star height 1): `(a+)+`, `(\\w+-?)*` are exponential;
-2. no alternation or optional part inside a repeat: `(a|ab)+`, `(a?b?)+` are exponential too;
-3. no back-reference: matching them is NP-hard in general;
-4. at most `MAX_LONG_REPEATS` repeats of variable length (`+`, `*`, `?`, `{1,3}`; not `{3}`): a chain
-   of k of them costs up to n**k steps on a 50-character name (k = 5 is tens of milliseconds, the
-   worst case bench/pattern_bench.py times; k = 8 would be hours).
-
-What is left is polynomial and small on Amazon MQ's 1..50-character names.
+Every user of the pattern (the rule, the hook, mq-network-check, the audit, the plan's names) gets
+it as a `NamePattern` from parameters.parse_parameters, so all of them match alike. RE2 is
+imported only when a pattern is compiled: on the first name check, or at validation when the
+pattern is not the default (the default is known to compile: a test compiles it). A run that checks
+no name (CheckMode connectors, default pattern) never loads it.
 """
 
 from __future__ import annotations
@@ -20,57 +21,49 @@ from __future__ import annotations
 from typing import Any
 
 MAX_PATTERN_LENGTH = 1024  # AWS Config takes at most 1,024 characters of InputParameters
-MAX_LONG_REPEATS = 5
+SYNTAX = "RE2 syntax: no back-references (\\1) and no lookaround ((?=, (?!, (?<=, (?<!)"
 
 
-class UnsafePatternError(ValueError):
-    """The pattern could backtrack for too long; the message says which construct and why."""
+class PatternError(ValueError):
+    """RE2 cannot compile the pattern; the message says why (RE2's own words)."""
 
 
-def check_pattern(pattern: str) -> None:
-    """Raise UnsafePatternError if `pattern` could backtrack catastrophically on a broker name."""
-    if len(pattern) > MAX_PATTERN_LENGTH:
-        raise UnsafePatternError(f"it is {len(pattern)} characters long; at most {MAX_PATTERN_LENGTH} are accepted")
-    import re._parser as parser  # type: ignore[import-not-found]  # the standard library's own parser
+class NamePattern:
+    """A BrokerNamePattern: its text, and RE2's compiled form once something needs it."""
 
-    tree = parser.parse(pattern)
-    long_repeats = _walk(tree, parser, inside_repeat=False)
-    if long_repeats > MAX_LONG_REPEATS:
-        raise UnsafePatternError(
-            f"it has {long_repeats} variable-length repeats (+, *, ?, {{m,n}}); at most {MAX_LONG_REPEATS} are "
-            "accepted, because each one multiplies the matching time"
-        )
+    __slots__ = ("_compiled", "pattern")
 
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: Any = None
 
-def _walk(items: Any, parser: Any, *, inside_repeat: bool) -> int:
-    """Check one parsed sequence; return how many long repeats it holds."""
-    constants = parser  # opcodes live in re._constants, re-exported by re._parser
-    total = 0
-    for op, argument in items:
-        if op in (constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)):
-            low, high, body = argument
-            repeats = high is constants.MAXREPEAT or high > 1
-            if repeats and inside_repeat:
-                raise UnsafePatternError(
-                    "it nests a repeat inside another repeat, such as (a+)+, which backtracks exponentially"
-                )
-            if not repeats and low == 0 and inside_repeat:  # x? inside (...)+
-                raise UnsafePatternError(
-                    "it has an optional part inside a repeat, such as (a?b)+, which backtracks exponentially"
-                )
-            if low != high:  # a{3} has one way to match; a?, a{1,3} and a+ each branch
-                total += 1
-            total += _walk(body, parser, inside_repeat=inside_repeat or repeats)
-        elif op is constants.SUBPATTERN:
-            total += _walk(argument[-1], parser, inside_repeat=inside_repeat)
-        elif op is constants.BRANCH:
-            if inside_repeat:
-                raise UnsafePatternError("it repeats an alternation, such as (a|ab)+, which backtracks exponentially")
-            total += sum(_walk(branch, parser, inside_repeat=inside_repeat) for branch in argument[1])
-        elif op in (constants.ASSERT, constants.ASSERT_NOT):
-            total += _walk(argument[1], parser, inside_repeat=inside_repeat)
-        elif op in (constants.GROUPREF, constants.GROUPREF_EXISTS):
-            raise UnsafePatternError("it uses a back-reference, which can take exponential time to match")
-        elif op is getattr(constants, "ATOMIC_GROUP", None):
-            total += _walk(argument, parser, inside_repeat=inside_repeat)
-    return total
+    def compile(self) -> None:
+        """Compile now (validation): raise PatternError if RE2 refuses the pattern."""
+        if self._compiled is not None:
+            return
+        if len(self.pattern) > MAX_PATTERN_LENGTH:
+            raise PatternError(f"it is {len(self.pattern)} characters long; at most {MAX_PATTERN_LENGTH} are accepted")
+        import re2  # type: ignore[import-untyped]  # lazily: cold start pays for it only when a name is checked
+
+        options = re2.Options()
+        options.log_errors = False  # the refusal goes into the parameter error, not to stderr
+        try:
+            self._compiled = re2.compile(self.pattern, options)
+        except re2.error as err:
+            reason = err.args[0] if err.args else "RE2 refused it"
+            text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+            raise PatternError(text) from None
+
+    def fullmatch(self, name: str) -> bool:
+        """Whether the whole name matches (in time linear in the name's length)."""
+        self.compile()
+        return self._compiled.fullmatch(name) is not None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NamePattern) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"NamePattern({self.pattern!r})"

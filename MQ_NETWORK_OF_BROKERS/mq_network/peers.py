@@ -38,34 +38,77 @@ def peer_key(peer: Peer) -> str:
 
 
 def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
-    """Statuses from the aggregator, asked once for every peer not yet known (cached for the run)."""
+    """Statuses from the aggregator, asked once for every peer not yet known (cached for the run).
+
+    The peers are asked in as many queries as their IDs need (mq_api.aggregate_queries keeps each
+    expression under AWS Config's 4,096 characters). A query that fails makes only its own peers
+    "could not be verified", with the call and the error code; the other queries' peers are judged.
+    """
     from botocore.exceptions import ClientError
 
     from . import mq_api
 
     known: dict[str, PeerStatus] = {}
-    sources: list[dict[str, Any]] = []
+    sources: list[Mapping[str, Any] | PeerStatus] = []  # the aggregator's definition, once read (or its failure)
+
+    def definition() -> Mapping[str, Any] | PeerStatus:
+        if not sources:
+            try:
+                sources.append(mq_api.aggregator_sources(config_client, aggregator))
+            except ClientError as err:
+                sources.append(_failure(aggregator, "DescribeConfigurationAggregators", mq_api.error_code(err)))
+        return sources[0]
 
     def resolve(peers: Iterable[Peer]) -> Mapping[str, PeerStatus]:
         wanted = {peer_key(p): p for p in peers if peer_key(p) not in known}
         queried = sorted(k for k, p in wanted.items() if p.region and BROKER_ID.fullmatch(k))
         for key in set(wanted) - set(queried):
             known[key] = PeerStatus(None, "not an Amazon MQ endpoint")
-        if queried:
+        for chunk, expression in mq_api.aggregate_queries(queried):
             try:
-                rows = mq_api.aggregated_brokers(config_client, aggregator, queried)
-                if not sources:
-                    sources.append(mq_api.aggregator_sources(config_client, aggregator))
+                rows = mq_api.aggregated_query(config_client, aggregator, expression)
             except ClientError as err:
-                failure = PeerStatus(None, f"aggregator {aggregator} unreadable ({mq_api.error_code(err)})", True)
-                known.update(dict.fromkeys(queried, failure))
-                return known
+                failure = _failure(aggregator, "SelectAggregateResourceConfig", mq_api.error_code(err))
+                known.update(dict.fromkeys(chunk, failure))
+                continue
             by_id = {str(row.get("resourceId", "")).lower(): row for row in rows}
-            for key in queried:
-                known[key] = _status(by_id.get(key), wanted[key], aggregator, sources[0])
+            for key in chunk:
+                row = by_id.get(key)
+                covers = definition() if row is None else {}
+                known[key] = covers if isinstance(covers, PeerStatus) else _status(row, wanted[key], aggregator, covers)
         return known
 
     return resolve
+
+
+# Error codes that mean the rule's role may not make the call: only these get the permission advice.
+_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized")
+_NO_AGGREGATOR = "NoSuchConfigurationAggregatorException"
+
+
+def _failure(aggregator: str, operation: str, code: str) -> PeerStatus:
+    return PeerStatus(None, f"aggregator {aggregator}: {operation} failed ({code})", True)
+
+
+def failure_advice(errors: Iterable[str]) -> tuple[str, ...]:
+    """Fixes (longest first) for peers whose check failed, by the error codes the failures name:
+    a permission fix only for an error about permissions."""
+    text = " ".join(errors)
+    if any(f"({code})" in text for code in _DENIED):
+        return (
+            " Fix: let the rule's role call config:SelectAggregateResourceConfig and "
+            "config:DescribeConfigurationAggregators.",
+            " Fix: grant config:SelectAggregateResourceConfig.",
+        )
+    if f"({_NO_AGGREGATOR})" in text:
+        return (
+            " Fix: set AggregatorName to an aggregator in the rule's own account and region.",
+            " Fix: check AggregatorName.",
+        )
+    return (
+        " Fix: run the rule again; if the same error persists, report it with its error code.",
+        " Fix: run the rule again.",
+    )
 
 
 def listed_resolver(brokers: Mapping[str, tuple[str, str, str | None]], fallback: Resolver | None = None) -> Resolver:

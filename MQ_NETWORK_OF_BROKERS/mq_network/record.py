@@ -45,6 +45,9 @@ class RunRecord:
         self.access: Any = None  # the invocation's mq_api.AwsAccess, once it has one
         self.sent = 0
         self.notes: list[str] = []
+        # Tallies of how the run read its brokers; record_behind: described because AWS Config's
+        # record had an older configuration revision than ListConfigurations' latest.
+        self.counts: Counter[str] = Counter()
         self._written = False
 
     def judged(self, broker_id: str, compliance: str, unverified: str | None) -> None:
@@ -65,6 +68,7 @@ class RunRecord:
             "resent": self.access.resent if self.access else 0,
             "refused": self.access.refused if self.access else 0,
             "notes": list(self.notes),
+            "record_behind": self.counts.get("record_behind", 0),
             "duration_ms": round((time.perf_counter() - self._started) * 1000, 1),
         }
 

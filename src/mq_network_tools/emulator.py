@@ -277,35 +277,42 @@ class PriorResults:
 
 
 class PagedListBrokers:
-    """Makes moto's ListBrokers page as Amazon MQ does (moto returns every broker at once).
+    """Makes moto's ListBrokers and ListConfigurations page as Amazon MQ does (moto returns
+    everything at once).
 
     Honours MaxResults (default 20, as AWS documents) and NextToken, so call counts measured on
     the emulator are the ones a real account pays.
     """
 
+    _PAGED = (("list_brokers", "BrokerSummaries"), ("list_configurations", "Configurations"))
+
     def __enter__(self) -> PagedListBrokers:
         from moto.mq.responses import MQResponse
 
-        original = MQResponse.list_brokers
-        self._original = original
-
-        def list_brokers(response: Any) -> Any:
-            answer = original(response)
-            everything = list(cast(dict[str, Any], answer.result)["BrokerSummaries"])
-            size = int(response._get_param("MaxResults") or 20)
-            start = int(response._get_param("NextToken") or 0)
-            page: dict[str, Any] = {"BrokerSummaries": everything[start : start + size]}
-            if start + size < len(everything):
-                page["NextToken"] = str(start + size)
-            return type(answer)(page)
-
-        MQResponse.list_brokers = list_brokers  # type: ignore[method-assign,assignment]
+        self._originals = {name: getattr(MQResponse, name) for name, _ in self._PAGED}
+        for name, listed in self._PAGED:
+            setattr(MQResponse, name, _paged_answer(self._originals[name], listed))
         return self
 
     def __exit__(self, *exc: object) -> None:
         from moto.mq.responses import MQResponse
 
-        MQResponse.list_brokers = self._original  # type: ignore[method-assign]
+        for name, original in self._originals.items():
+            setattr(MQResponse, name, original)
+
+
+def _paged_answer(original: Any, field: str) -> Any:
+    def answer_page(response: Any) -> Any:
+        answer = original(response)
+        everything = list(cast(dict[str, Any], answer.result)[field])
+        size = int(response._get_param("MaxResults") or 20)
+        start = int(response._get_param("NextToken") or 0)
+        page: dict[str, Any] = {field: everything[start : start + size]}
+        if start + size < len(everything):
+            page["NextToken"] = str(start + size)
+        return type(answer)(page)
+
+    return answer_page
 
 
 class ApiCalls:
@@ -346,6 +353,21 @@ def _operation(event_name: str) -> str:
     return f"{service}:{operation}"
 
 
+EXPRESSION_LIMIT = 4096  # AWS Config's advanced query Expression: at most 4,096 characters
+
+
+def _refuse_long(expression: str) -> None:
+    """AWS Config refuses a longer expression (botocore checks only minimum lengths, so the service does)."""
+    from moto.core.exceptions import JsonRESTError
+
+    if len(expression) > EXPRESSION_LIMIT:
+        raise JsonRESTError(
+            "ValidationException",
+            f"1 validation error detected: Value at 'expression' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {EXPRESSION_LIMIT}",
+        )
+
+
 class ConfigInventory:
     """AWS Config's advanced queries over the emulated Amazon MQ brokers (moto answers none).
 
@@ -381,6 +403,7 @@ class ConfigInventory:
         def select_aggregate_resource_config(response: Any) -> str:
             params = json.loads(response.body)
             store.queries.append(params["Expression"])
+            _refuse_long(params["Expression"])
             wanted = set(_ids_in(params["Expression"]))
             rows = [{"resourceId": key, **row} for key, row in store.aggregate.items() if key in wanted]
             return json.dumps(store.page(rows, params))

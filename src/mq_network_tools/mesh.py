@@ -18,6 +18,7 @@ import base64
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from mq_network.configuration_xml import ConfigurationError, decode_revision, parse_configuration
@@ -318,7 +319,7 @@ def find_members(mq: Any, plan: MeshPlan) -> dict[str, str]:
     """The members that exist already: name -> broker ID. A name taken by another broker is refused."""
     wanted = {m.name for m in plan.members}
     found: dict[str, str] = {}
-    for page in mq.get_paginator("list_brokers").paginate(PaginationConfig={"PageSize": 100}):
+    for page in _paged(mq.list_brokers, "ListBrokers"):
         for summary in page.get("BrokerSummaries") or []:
             if summary.get("BrokerName") in wanted:
                 tags = mq.describe_broker(BrokerId=summary["BrokerId"]).get("Tags") or {}
@@ -444,18 +445,33 @@ def _same(found: Any, wanted: dict[str, Any]) -> bool:
 def _mesh_configurations(mq: Any, plan: MeshPlan) -> dict[str, str]:
     names = {f"{m.name}-mesh" for m in plan.members}
     found = {}
-    token = None
-    while True:
-        page = mq.list_configurations(MaxResults=100, **({"NextToken": token} if token else {}))
+    for page in _paged(mq.list_configurations, "ListConfigurations"):
         for configuration in page.get("Configurations") or []:
             if configuration.get("Name") in names:
                 tags = configuration.get("Tags") or {}
                 if tags.get(SOURCE_TAG) not in (None, plan.source_id):
                     raise MeshError(f"configuration {configuration['Name']} belongs to another source broker")
                 found[configuration["Name"]] = configuration["Id"]
+    return found
+
+
+def _paged(call: Callable[..., Any], operation: str) -> Iterator[Any]:
+    """Each page of a paged Amazon MQ call (100 a page); a NextToken given twice stops the step.
+
+    botocore's paginators catch only a token repeated at once; one that comes round again after
+    other pages would keep the step asking forever.
+    """
+    seen: set[str] = set()
+    token = None
+    while True:
+        page = call(MaxResults=100, **({"NextToken": token} if token else {}))
+        yield page
         token = page.get("NextToken")
         if not token:
-            return found
+            return
+        if token in seen:
+            raise MeshError(f"{operation} answered a NextToken it had already given: its pages would never end")
+        seen.add(token)
 
 
 def _automation_plan(events: dict[str, Any], mq: Any) -> MeshPlan:

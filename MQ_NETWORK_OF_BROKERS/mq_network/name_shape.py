@@ -24,7 +24,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 NAME_CHARACTERS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -47,8 +47,29 @@ class _GiveUpError(Exception):
     """The pattern uses something this module does not model: the answer is "maybe"."""
 
 
-def can_match(parts: Sequence[Part], pattern: re.Pattern[str]) -> bool:
-    """False only when no value of the holes gives a valid broker name that `pattern` fully matches."""
+class _Textual(Protocol):
+    pattern: str
+
+
+# RE2 syntax that Python's `re` reads differently or not at all (POSIX classes, Unicode classes,
+# quoting, `{,n}`, ungreedy mode): for such a pattern `re`'s parse tree proves nothing about RE2.
+_RE2_ONLY = ("[[:", "\\p", "\\P", "\\Q", "\\C", "\\z", "(?U", "{,")
+
+
+def can_match(parts: Sequence[Part], pattern: re.Pattern[str] | _Textual) -> bool:
+    """False only when no value of the holes gives a valid broker name that `pattern` fully matches.
+
+    The rule matches names with RE2 (patterns.NamePattern); its text is read here with `re` in
+    ASCII mode, as RE2 reads classes, and only when it uses no syntax the two engines read apart.
+    """
+    if not isinstance(pattern, re.Pattern):
+        text = pattern.pattern
+        if any(marker in text for marker in _RE2_ONLY):
+            return True
+        try:
+            pattern = re.compile(text, re.ASCII)
+        except (re.error, RecursionError, OverflowError, ValueError):
+            return True
     tokens: list[str | None] = []  # a character, or None for a hole
     for part in parts:
         if isinstance(part, Hole):

@@ -57,7 +57,11 @@ class NamePattern:
     def fullmatch(self, name: str) -> bool:
         """Whether the whole name matches (in time linear in the name's length)."""
         self.compile()
-        return self._compiled.fullmatch(name) is not None
+        try:
+            return self._compiled.fullmatch(name) is not None
+        except UnicodeEncodeError:  # RE2 reads UTF-8: a lone surrogate (hostile input) becomes U+FFFD, one for one
+            readable = name.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return self._compiled.fullmatch(readable) is not None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NamePattern) and other.pattern == self.pattern

@@ -127,9 +127,11 @@ def apply_configuration(mq_client: Any, broker_id: str, xml: str, name: str | No
 
 
 def link_brokers(mq_client: Any, ids: Mapping[str, str], links: Mapping[str, Sequence[str]]) -> None:
-    """Give each broker in `links` duplex connectors to the named peers."""
+    """Give each broker in `links` duplex connectors to the named peers (at their endpoints in the
+    client's region: an endpoint of another region names no broker of this one)."""
+    region = mq_client.meta.region_name or REGION
     for source, peers in links.items():
-        connectors = [(f"to-{peer}", static_uri(endpoint(ids[peer]))) for peer in peers]
+        connectors = [(f"to-{peer}", static_uri(endpoint(ids[peer], region))) for peer in peers]
         apply_configuration(mq_client, ids[source], activemq_xml(connectors))
 
 

@@ -240,7 +240,8 @@ class Cluster:
 
     def _bean_names(self, instance: Instance) -> set[str]:
         root = ET.fromstring(self.configurations[instance.label.rsplit("-", 1)[0]])
-        return {element.get("name") or "" for element in root.iter() if element.get("name")}
+        # The harness replaces the transport connectors; network connector names are Spring beans.
+        return {element.get("name") or "" for element in root.iter(f"{{{CORE}}}networkConnector")}
 
     def _launch_shared(self, name: str, group: list[Instance]) -> None:
         directory = self.root / f"jvm-{name}"

@@ -271,9 +271,8 @@ def test_published_examples_agree_with_real_activemq(account: Any) -> None:
         meta = metas[case.title]
         prefix = name.rsplit("-", 1)[0] + "-"
         xml: str = meta["written"][name[len(prefix) :]]
-        for placeholder, (broker, instance) in meta["hosts"].items():
-            host = emulator.endpoint(ids[prefix + broker], instance=instance)
-            xml = xml.replace(placeholder, host)
+        for written, (broker, instance, shape) in meta["hosts"].items():
+            xml = xml.replace(written, shape.format(emulator.endpoint(ids[prefix + broker], instance=instance)))
         return xml.replace("${AmazonMQBrokerUser}", "workshopUser")
 
     disagreements = differential(account, [case for case, _ in everything], render)

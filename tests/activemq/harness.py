@@ -277,6 +277,7 @@ class Cluster:
             f"xbean:file:{directory / 'conf' / 'activemq.xml'}",
         ]
         log = (directory / "broker.log").open("wb")
+        JVMS_LAUNCHED[0] += 1
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True)
 
     def _launch(self, instance: Instance) -> None:
@@ -301,6 +302,7 @@ class Cluster:
             f"xbean:file:{directory / 'conf' / 'activemq.xml'}",
         ]
         log = (directory / "broker.log").open("wb")
+        JVMS_LAUNCHED[0] += 1
         instance.started_in_at = time.monotonic()  # type: ignore[attr-defined]
         instance.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True
@@ -344,6 +346,7 @@ class Cluster:
         raise RuntimeError(f"no instance of {broker_id} is serving")
 
 
+JVMS_LAUNCHED = [0]  # Java processes started by every Cluster of this run (for the summary)
 _DEAD_PORT = 9  # discard: nothing listens there on these machines
 
 

@@ -105,7 +105,7 @@ SEED ?= 1
 N ?= 24
 BATCH ?= 40
 activemq-diff: $(VENV)/.dev activemq
-	ACTIVEMQ_DIFF_SEED=$(SEED) ACTIVEMQ_DIFF_N=$(N) ACTIVEMQ_DIFF_BATCH=$(BATCH) \
+	ACTIVEMQ_DIFF_SEED=$(SEED) ACTIVEMQ_DIFF_N=$(N) ACTIVEMQ_DIFF_BATCH=$(BATCH) ACTIVEMQ_DIFF_ONLY_GENERATED=1 \
 		$(BIN)/pytest tests/activemq/test_differential.py -k generated
 
 rdk-test: $(VENV)/.dev

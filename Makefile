@@ -86,17 +86,19 @@ browser:
 			echo "npm ci failed: the Mermaid and browser tests will skip (and fail under CI)"; \
 	else echo "npm missing: the Mermaid and browser tests will skip"; fi
 
-# The real-broker tests (tests/activemq) need Debian's ActiveMQ 5.17: installed here when root on
-# Debian; elsewhere those tests skip with one loud line (and fail under CI=true).
+# The real-broker tests (tests/activemq) need Debian's ActiveMQ 5.17, and a JDK (javac) for the
+# URI reader test, which compiles a few lines of Java against ActiveMQ's jars (the activemq package
+# brings only a JRE): installed here when root on Debian; elsewhere those tests skip with one loud
+# line (and fail under CI=true).
 activemq:
-	@if [ ! -f /usr/share/activemq/bin/activemq.jar ]; then \
+	@if [ ! -f /usr/share/activemq/bin/activemq.jar ] || ! command -v javac >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing Debian's activemq for the real-broker tests"; \
+			echo "installing Debian's activemq and default-jdk-headless for the real-broker tests"; \
 			export DEBIAN_FRONTEND=noninteractive; \
-			apt-get install -y -q activemq >/dev/null 2>&1 || \
-				{ apt-get update -q >/dev/null && apt-get install -y -q activemq >/dev/null; } || \
-				echo "could not install activemq: the real-broker tests will skip (and fail under CI)"; \
-		else echo "ActiveMQ is not installed and this is not root on Debian: the real-broker tests will skip"; fi; \
+			apt-get install -y -q activemq default-jdk-headless >/dev/null 2>&1 || \
+				{ apt-get update -q >/dev/null && apt-get install -y -q activemq default-jdk-headless >/dev/null; } || \
+				echo "could not install activemq and a JDK: the real-broker tests will skip (and fail under CI)"; \
+		else echo "ActiveMQ or javac is not installed and this is not root on Debian: the real-broker tests will skip"; fi; \
 	fi
 
 # More generated topologies against real ActiveMQ than make test runs (tests/activemq/test_differential.py):

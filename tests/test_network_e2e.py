@@ -177,7 +177,7 @@ def test_malformed_connector_uri_is_non_compliant_and_named(mq: Any, prior: Any)
     apply_configuration(mq, ids["a"], xml)
     result = run(emulator.scheduled_event(CONNECTORS))
     assert verdicts(result, ids) == {"a": "NON_COMPLIANT", "b": "COMPLIANT"}
-    assert "network connector 'typo: uri 'static:(ssl://:61617)' names no host'" in annotation(result, ids["a"])
+    assert "network connector 'typo: names no host (uri 'static:(ssl://:61617)')'" in annotation(result, ids["a"])
 
 
 @pytest.mark.parametrize(
@@ -283,3 +283,68 @@ def test_out_of_scope_change_event_reads_no_network(aws: None, calls: Any) -> No
     [evaluation] = run(emulator.change_event(item, params))
     assert evaluation["ComplianceType"] == "NOT_APPLICABLE"
     assert not [op for op in calls.calls if op.startswith("mq:")]
+
+
+# --- issue 18: links ActiveMQ never makes, and credentials, end to end ---------------------------------
+
+HOSTILE_LINKS = {
+    "a fragment ActiveMQ drops": "static:(ssl://127.0.0.1:61617)#(ssl://x@{b}:61617)",
+    "B's ID at another region's endpoint, China domain, instance 7": "static:(ssl://{b_id}-7.mq.ap-south-1.amazonaws.com.cn:61617)",
+    "B's ID at another region's endpoint": "static:(ssl://{b_id}-1.mq.eu-west-1.amazonaws.com:61617)",
+    "2130706433": "static:(tcp://2130706433:61616)",
+    "127.000.000.001": "static:(tcp://127.000.000.001:61616)",
+    "0": "static:(tcp://0:61616)",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_LINKS))
+def test_links_activemq_never_makes_leave_both_lonely_brokers_non_compliant(mq: Any, prior: Any, case: str) -> None:
+    """Issue 18, finding 3: each of these made two lonely brokers COMPLIANT (or a loopback an
+    external peer), even with ExternalPeers=ignore."""
+    ids = emulator.seed_brokers(mq, [BrokerSeed("a"), BrokerSeed("b")])
+    uri_text = HOSTILE_LINKS[case].format(b=endpoint(ids["b"]), b_id=ids["b"])
+    apply_configuration(mq, ids["a"], activemq_xml([("to-b", uri_text)]))
+    # A loopback in disguise must not pass as an external peer even when those count (the default).
+    external = "count" if case[0].isdigit() else "ignore"
+    result = run(emulator.scheduled_event({**CONNECTORS, "ExternalPeers": external}))
+    assert verdicts(result, ids) == {"a": "NON_COMPLIANT", "b": "NON_COMPLIANT"}, annotation(result, ids["a"])
+    assert "(external)" not in annotation(result, ids["a"])
+
+
+def test_the_workshops_consumer_ttl_1_message_ttl_minus_1_mesh_is_a_network(mq: Any, prior: Any) -> None:
+    """Issue 18, finding 1: aws-samples/amazon-mq-workshop's three active/standby brokers, each with
+    masterslave: connectors to the others, consumerTTL="1" messageTTL="-1"."""
+    names = ["Broker1", "Broker2", "Broker3"]
+    ids = emulator.seed_brokers(mq, [BrokerSeed(n, "ACTIVE_STANDBY_MULTI_AZ") for n in names])
+    for name in names:
+        connectors = "".join(
+            f'<networkConnector conduitSubscriptions="{conduit}" consumerTTL="1" messageTTL="-1" '
+            f'name="{kind}Connector_{name}_To_{other}" uri="masterslave:(ssl://{endpoint(ids[other])}:61617,'
+            f'ssl://{endpoint(ids[other], instance=2)}:61617)" userName="workshopUser"/>'
+            for other in names
+            if other != name
+            for kind, conduit in (("Queue", "false"), ("Topic", "true"))
+        )
+        xml = (
+            '<broker xmlns="http://activemq.apache.org/schema/core" schedulePeriodForDestinationPurge="10000">'
+            f"<networkConnectors>{connectors}</networkConnectors></broker>"
+        )
+        apply_configuration(mq, ids[name], xml)
+    result = run(emulator.scheduled_event(CONNECTORS))
+    assert verdicts(result, ids) == dict.fromkeys(names, "COMPLIANT")
+    assert "in a network of 3 brokers" in annotation(result, ids["Broker1"])
+    assert "one way" not in annotation(result, ids["Broker1"])
+
+
+def test_a_password_in_an_unreadable_uri_reaches_no_annotation_and_no_log(
+    mq: Any, prior: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18, finding 4: a URI missing its ')' was quoted raw, credentials and all."""
+    ids = emulator.seed_brokers(mq, [BrokerSeed("a")])
+    leaky = f"static:(ssl://meshuser:S3cr3t-Passw0rd@{endpoint('b-0f0f0f0f')}:61617"
+    apply_configuration(mq, ids["a"], activemq_xml([("to-b", leaky)]))
+    with caplog.at_level("DEBUG"):
+        result = run(emulator.scheduled_event(CONNECTORS))
+    assert "to-b: its parentheses do not match (uri 'static:(ssl://b-0f0f0f0f-1" in annotation(result, ids["a"])
+    assert "S3cr3t" not in str(result) and "S3cr3t" not in caplog.text
+    assert "meshuser" not in str(result) and "meshuser" not in caplog.text

@@ -11,7 +11,6 @@ import re
 from typing import NamedTuple
 
 from .configuration_xml import MAX_CONFIGURATION_BYTES, ConfigurationError, decode_revision, parse_configuration
-from .uris import UriError, ipv4_readings, read_uri, redact
 
 __all__ = [
     "MAX_CONFIGURATION_BYTES",
@@ -80,6 +79,8 @@ class ConnectorReport(NamedTuple):
 
 def parse_connectors(xml_text: str) -> ConnectorReport:
     """Every <networkConnector> of an ActiveMQ configuration; comments never count."""
+    from .uris import UriError, redact  # the URI reader loads with the first configuration read
+
     root = parse_configuration(xml_text)
     connectors: list[Connector] = []
     malformed: list[str] = []
@@ -91,7 +92,7 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         try:
             targets, fragile = _targets(uri)
         except UriError as err:
-            malformed.append(f"{name}: uri {redact(uri)[:120]!r} {err}")
+            malformed.append(f"{name}: {err} (uri {redact(uri)[:100]!r})")
             continue
         peers = tuple(t for t in targets if isinstance(t, Peer))
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
@@ -108,9 +109,12 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
 def _ttl(network: str | None, message: str | None, consumer: str | None) -> int | None:
     """The connector's effective hop limit (None: no limit); ValueError when an attribute is not a whole number.
 
-    ActiveMQ's networkTTL sets both messageTTL and consumerTTL; a negative value means no limit
-    (NetworkBridgeFilter drops a message only when `messageTTL > -1 && hops >= messageTTL`, and
-    consumer advisories likewise). A message needs both: its own hops and its consumer's demand.
+    ActiveMQ's setNetworkTTL sets messageTTL and consumerTTL too, and Spring applies a connector's
+    attributes in the DOM's (alphabetical) order: consumerTTL, messageTTL, then networkTTL. So a
+    written networkTTL wins over both (seen on real ActiveMQ: tests/activemq). Each defaults to 1;
+    a negative value means no limit (NetworkBridgeFilter drops a message only when
+    `messageTTL > -1 && hops >= messageTTL`, and consumer advisories likewise). A message needs
+    both: its own hops and its consumer's demand.
     """
     values: list[int | None] = []
     for written in (network, message, consumer):
@@ -121,11 +125,12 @@ def _ttl(network: str | None, message: str | None, consumer: str | None) -> int 
         if not re.fullmatch(r"[+-]?[0-9]{1,10}", text) or not -(2**31) <= int(text) < 2**31:  # a Java int
             raise ValueError(written)
         values.append(int(text))
-    base = values[0] if values[0] is not None else 1
-    message_ttl = values[1] if values[1] is not None else base
-    consumer_ttl = values[2] if values[2] is not None else base
-    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl > -1]
-    return min(limits) if limits else None
+    network_ttl, message_ttl, consumer_ttl = values
+    if network_ttl is not None:
+        message_ttl = consumer_ttl = network_ttl
+    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl is None or ttl > -1]
+    bounded = [1 if ttl is None else ttl for ttl in limits]
+    return min(bounded) if bounded else None
 
 
 def _local(tag: str) -> str:
@@ -135,6 +140,8 @@ def _local(tag: str) -> str:
 def _targets(uri: str) -> tuple[tuple[Peer | IgnoredPeer, ...], bool]:
     """Each distinct target of a connector URI as ActiveMQ reads it, and whether a failover: among
     them loses a duplex bridge's way back; UriError when ActiveMQ cannot read it or it names no host."""
+    from .uris import UriError, read_uri
+
     reading = read_uri(uri)
     if reading.agent in _LOCAL_SCHEMES:
         return (IgnoredPeer(f"{reading.agent}:", _LOCAL_SCHEMES[reading.agent]),), False
@@ -169,6 +176,8 @@ def _unreachable(host: str) -> str | None:
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return "a loopback host name reaches only the broker's own machine"
     import ipaddress
+
+    from .uris import ipv4_readings
 
     try:
         addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address(host)]

@@ -220,7 +220,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
         )
     if network.malformed:
         return _Problem(
-            f"network connector {_quote('; '.join(network.malformed), 80)}",
+            f"network connector {_quote('; '.join(network.malformed), 130)}",
             (" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617).",),
         )
     ignored = f" (not counted: {_quote('; '.join(network.ignored), 120)})" if network.ignored else ""

@@ -14,10 +14,12 @@ Everything here is pure and standard library only.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # ipaddress is imported where an address is read, off the handler's import path
+    import ipaddress
 
 # ActiveMQ's discovery agents (activemq-client's META-INF/services/.../discoveryagent/): the
 # scheme of a connector's uri must be one of them, exactly as written (the lookup is case-sensitive).
@@ -25,20 +27,21 @@ DISCOVERY_AGENTS = {"static", "simple", "masterslave", "multicast", "zeroconf"}
 _LISTING_AGENTS = {"static", "simple", "masterslave"}  # agents whose uri lists the peers
 _COMPOSITE_TRANSPORTS = {"failover", "fanout"}  # transports whose uri lists transports
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# Patterns are strings compiled on first use (the re module's cache): only connector checks pay.
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*"
 # Characters java.net.URI refuses anywhere, and a % that does not start an escape.
-_ILLEGAL = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+_ILLEGAL = r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})'
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _UNRESERVED = _ALNUM + "-_.!~*'()"
 _USERINFO = set(_UNRESERVED + "%;:&=+$,")
 _SERVER = _USERINFO | set(_ALNUM + "-.:@[]")
 _REGISTRY = set(_UNRESERVED + "%$,;:@&=+")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"(?:{_LABEL}\.)*(?P<last>{_LABEL})\.?")
-_IPV4_URI = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)")
+_HOSTNAME = rf"(?:{_LABEL}\.)*(?P<last>{_LABEL})\.?"
+_IPV4_URI = r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)"
 # Credentials wherever they are written: userinfo before a host, and password-like options.
-_USERINFO_TEXT = re.compile(r"(?<=//)[^/?#@()\s,\"'<>]*@")
-_SECRET_OPTION = re.compile(r"(?i)((?:password|passwd|pass|pwd|secret|token|key)[a-z]*=)[^&()\s,#\"'<>]*")
+_USERINFO_TEXT = r"(?<=//)[^/?#@()\s,\"'<>]*@"
+_SECRET_OPTION = r"(?i)((?:password|passwd|pass|pwd|secret|token|key)[a-z]*=)[^&()\s,#\"'<>]*"
 
 
 class UriError(ValueError):
@@ -66,7 +69,7 @@ class Reading(NamedTuple):
 
 def redact(text: str) -> str:
     """`text` with every userinfo (`//user:secret@`) and password-like option value removed."""
-    return _SECRET_OPTION.sub(r"\1***", _USERINFO_TEXT.sub("", text))
+    return re.sub(_SECRET_OPTION, r"\1***", re.sub(_USERINFO_TEXT, "", text))
 
 
 def read_uri(uri: str) -> Reading:
@@ -103,7 +106,7 @@ def _leaves(text: str, fragile: bool) -> list[Transport]:
 
 def _java_uri(text: str) -> tuple[str | None, str, str | None]:
     """(scheme, raw scheme-specific part without the fragment, authority or None), as java.net.URI parses."""
-    bad = _ILLEGAL.search(text)
+    bad = re.search(_ILLEGAL, text)
     if bad:
         raise UriError(f"character {bad.group()!r} at {bad.start()} is not allowed in a URI")
     if text.count("#") > 1:
@@ -113,7 +116,7 @@ def _java_uri(text: str) -> tuple[str | None, str, str | None]:
     if head is None:
         return None, before, None
     scheme = head.group()[:-1]
-    if not _SCHEME.fullmatch(scheme):
+    if not re.fullmatch(_SCHEME, scheme):
         raise UriError(f"{redact(scheme)[:40]!r} is not a URI scheme")
     ssp = before[len(scheme) + 1 :]
     if not ssp:
@@ -129,7 +132,7 @@ def _components(ssp: str) -> list[str]:
     if text.count("(") != text.count(")"):
         raise UriError("its parentheses do not match")
     if text.startswith("("):
-        text = text[1 : text.rindex(")")]
+        text = text[1 : _closing(text)]
     parts, depth, last = [], 0, 0
     for index, char in enumerate(text):
         depth += (char == "(") - (char == ")")
@@ -141,10 +144,21 @@ def _components(ssp: str) -> list[str]:
     return [part.strip() for part in parts]
 
 
+def _closing(text: str) -> int:
+    """URISupport.indexOfParenthesisMatch: where the parenthesis opening `text` closes."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return index
+    raise UriError("its parentheses do not match")
+
+
 def _options(ssp: str) -> dict[str, str]:
     """The options after a composite's closing parenthesis (`(...)?a=b&c=d`)."""
     text = ssp.strip()
-    tail = text[text.rindex(")") + 1 :] if text.startswith("(") and ")" in text else ""
+    text = (text[2:] if text.startswith("//") else text).strip()
+    tail = text[_closing(text) + 1 :] if text.startswith("(") and text.count("(") == text.count(")") else ""
     query = tail.split("?", 1)[1] if "?" in tail else ""
     from urllib.parse import unquote
 
@@ -178,6 +192,8 @@ def _server(authority: str) -> tuple[str, int] | None:
         if end < 0:
             return None
         host, rest = rest[: end + 1], rest[end + 1 :]
+        import ipaddress
+
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
@@ -199,10 +215,10 @@ def _server(authority: str) -> tuple[str, int] | None:
 
 def _java_host(host: str) -> bool:
     """Whether java.net.URI reads `host` as an IPv4 address or a host name."""
-    octets = _IPV4_URI.fullmatch(host)
+    octets = re.fullmatch(_IPV4_URI, host)
     if octets and all(len(o) <= 9 and int(o) <= 255 for o in octets.groups()):
         return True
-    name = _HOSTNAME.fullmatch(host)
+    name = re.fullmatch(_HOSTNAME, host)
     if name is None:
         return False
     several = "." in host.rstrip(".")
@@ -260,4 +276,6 @@ def _numeric(host: str, read: Callable[[str], int | None]) -> ipaddress.IPv4Addr
     number = last
     for position, value in enumerate(leading):
         number += value << (8 * (3 - position))
+    import ipaddress
+
     return ipaddress.IPv4Address(number)

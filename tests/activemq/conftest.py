@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write("real ActiveMQ 5.17 (Debian) against the rule and the remediation:")
     for name, verdict in FIGURES["topologies"]:
         write(f"  {name:<44} {verdict}")
-    startups = FIGURES["startup_seconds"]
+    startups = FIGURES["startup_seconds"] or [0.0]
     write(
         f"  {len(FIGURES['topologies'])} topologies, {FIGURES['brokers_started']} broker instances started "
         f"in {JVMS_LAUNCHED[0]} Java processes, "

@@ -181,6 +181,17 @@ TOPOLOGIES: dict[str, dict[str, list[Link]]] = {
         "c": [],
     },
     "a chain of three, networkTTL -1": {"a": [Link("b", ttl=-1)], "b": [Link("c", ttl=-1)], "c": []},
+    # Spring sets networkTTL after messageTTL and consumerTTL (alphabetical order): it wins over both.
+    "a chain of three, networkTTL 1 over messageTTL and consumerTTL -1": {
+        "a": [Link("b", ttl=1, message_ttl=-1, consumer_ttl=-1)],
+        "b": [Link("c", ttl=1, message_ttl=-1, consumer_ttl=-1)],
+        "c": [],
+    },
+    "a chain of three, networkTTL 3 over messageTTL 1": {
+        "a": [Link("b", ttl=3, message_ttl=1)],
+        "b": [Link("c", ttl=3, message_ttl=1)],
+        "c": [],
+    },
 }
 ONE_WAY = "a one-way connector (duplex=false)"
 

@@ -301,7 +301,7 @@ def test_generated_topologies_agree_with_real_activemq(outcome: dict[str, dict[s
             if results[title]
             else "agrees now: drop it from KNOWN_DIFFERENCES"
         )
-        FIGURES["topologies"].append((f"seed {seed}", state))
+        FIGURES["topologies"] = [(t, f"{v} {state}" if t == title else v) for t, v in FIGURES["topologies"]]
     unexpected = {title: problems for title, problems in results.items() if title not in known}
     assert not any(unexpected.values()), _report(unexpected)
 

@@ -15,13 +15,14 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 CODE := MQ_NETWORK_OF_BROKERS src tests bench scripts
 
-.PHONY: help demo test lint typecheck template-checks unit activemq browser rdk-test bench package build-RuleFunction build-HookFunction embed clean
+.PHONY: help demo test lint typecheck template-checks unit activemq activemq-diff browser rdk-test bench package build-RuleFunction build-HookFunction embed clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
 	@echo "make test   - set up, then run every check and test (what CI runs)"
 	@echo "make bench  - print API-call, cold-start, audit, pattern and prevent (hook, checker) figures"
 	@echo "make package - build/lambda and build/template.yaml for aws cloudformation package"
+	@echo "make activemq-diff SEED=1 N=24 - the rule against real ActiveMQ on N generated topologies from SEED"
 
 $(VENV)/.python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (e.g. pyenv install 3.12) or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -99,6 +100,15 @@ activemq:
 				echo "could not install activemq and a JDK: the real-broker tests will skip (and fail under CI)"; \
 		else echo "ActiveMQ or javac is not installed and this is not root on Debian: the real-broker tests will skip"; fi; \
 	fi
+
+# More generated topologies against real ActiveMQ than make test runs (tests/activemq/test_differential.py):
+# seeds SEED..SEED+N-1, booted BATCH topologies at a time. A disagreement prints its seed and topology.
+SEED ?= 1
+N ?= 24
+BATCH ?= 40
+activemq-diff: $(VENV)/.dev activemq
+	ACTIVEMQ_DIFF_SEED=$(SEED) ACTIVEMQ_DIFF_N=$(N) ACTIVEMQ_DIFF_BATCH=$(BATCH) ACTIVEMQ_DIFF_ONLY_GENERATED=1 ACTIVEMQ_DIFF_STRICT=1 \
+		$(BIN)/pytest tests/activemq/test_differential.py -k generated
 
 rdk-test: $(VENV)/.dev
 	$(BIN)/rdk test-local $(RULE)

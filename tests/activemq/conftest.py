@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .harness import available
+from .harness import JVMS_LAUNCHED, available
 
 FIGURES: dict[str, Any] = {"topologies": [], "brokers_started": 0, "messages": 0, "startup_seconds": []}
 
@@ -37,7 +37,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         write(f"  {name:<44} {verdict}")
     startups = FIGURES["startup_seconds"] or [0.0]
     write(
-        f"  {len(FIGURES['topologies'])} topologies, {FIGURES['brokers_started']} broker processes started, "
+        f"  {len(FIGURES['topologies'])} topologies, {FIGURES['brokers_started']} broker instances started "
+        f"in {JVMS_LAUNCHED[0]} Java processes, "
         f"{FIGURES['messages']} messages exchanged; time to serve per broker, started in parallel: "
         f"median {sorted(startups)[len(startups) // 2]:.1f} s, max {max(startups):.1f} s; "
         f"real-broker tests took {FIGURES.get('last', 0) - FIGURES.get('first', 0):.0f} s"

@@ -376,6 +376,32 @@ def test_a_negative_ttl_is_no_limit_as_in_activemq(attributes: str, ttl: int | N
     assert graph["a"].network_size == size
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "a_reaches_c"),
+    [
+        # bridge 0 of 2: its consumerTTL 1 counts the one bridge between it and c's consumer
+        ('messageTTL="3" consumerTTL="1"', 'networkTTL="3"', False),
+        # bridge 1 of 2 is the consumer's own: consumerTTL 1 is enough there, messageTTL 3 lets hop 1 cross
+        ('networkTTL="3"', 'messageTTL="3" consumerTTL="1"', True),
+        ('consumerTTL="2" messageTTL="-1"', 'consumerTTL="1" messageTTL="2"', True),
+        ('consumerTTL="-1" messageTTL="1"', 'consumerTTL="-1" messageTTL="1"', False),  # hop 1 exceeds messageTTL
+    ],
+)
+def test_consumer_ttl_counts_the_bridges_to_the_consumer_message_ttl_the_hops_made(
+    first: str, second: str, a_reaches_c: bool
+) -> None:
+    """One-way a -> b -> c, as real ActiveMQ forwards (tests/activemq/test_differential.py seeds 11,
+    13, 16, 24): bridge i of k carries a message when i < messageTTL and k-1-i < consumerTTL."""
+    a_to_b = connector("c", uri("b"), duplex=False).replace("/>", f" {first}/>")
+    b_to_c = connector("c", uri("c"), duplex=False).replace("/>", f" {second}/>")
+    graph = memberships(
+        reports(a=configuration(a_to_b), b=configuration(b_to_c), c=configuration()),  # type: ignore[arg-type]
+        {"a": "a", "b": "b", "c": "c"},
+    )
+    assert graph["a"].network_size == (3 if a_reaches_c else 2)
+    assert graph["c"].network_size == (3 if a_reaches_c else 2)
+
+
 def test_a_ttl_that_is_not_a_java_int_is_malformed() -> None:
     for written in ("x", "1.5", "99999999999", ""):
         report = parse_connectors(configuration(connector("c", uri("b")).replace("/>", f' networkTTL="{written}"/>')))

@@ -62,14 +62,17 @@ class Connector(NamedTuple):
     duplex: bool
     peers: tuple[Peer, ...]
     ignored: tuple[IgnoredPeer, ...] = ()
-    # Hops a message may travel across bridges made by this connector: ActiveMQ's networkTTL
-    # (default 1), or the smaller of messageTTL and consumerTTL where those are set; None when
-    # both are negative (-1), which ActiveMQ reads as no limit.
+    # The smaller of the two limits below, for a picture's label; None when neither limits.
     ttl: int | None = 1
     # A duplex static:(failover:(...)) without maxReconnectAttempts=0: on real ActiveMQ the
     # reverse direction is lost for good once the peer fails over (Amazon MQ documents
     # masterslave:, or failover with randomize=false&maxReconnectAttempts=0).
     fragile_failover: bool = False
+    # ActiveMQ's two hop limits, each None for no limit (a negative value): a message that has
+    # crossed `message_ttl` bridges goes no further, and a consumer's demand reaches at most
+    # `consumer_ttl` bridges back from the consumer (network.py counts both along a path).
+    message_ttl: int | None = 1
+    consumer_ttl: int | None = 1
 
 
 class ConnectorReport(NamedTuple):
@@ -98,23 +101,29 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
         ignored = tuple(t for t in targets if isinstance(t, IgnoredPeer))
         duplex = (element.get("duplex") or "").strip().lower() == "true"
         try:
-            ttl = _ttl(element.get("networkTTL"), element.get("messageTTL"), element.get("consumerTTL"))
+            message_ttl, consumer_ttl = _ttl(
+                element.get("networkTTL"), element.get("messageTTL"), element.get("consumerTTL")
+            )
         except ValueError:
             malformed.append(f"{name}: networkTTL, messageTTL and consumerTTL must be whole numbers")
             continue
-        connectors.append(Connector(name, redact(uri), duplex, peers, ignored, ttl, fragile))
+        bounded = [limit for limit in (message_ttl, consumer_ttl) if limit is not None]
+        ttl = min(bounded) if bounded else None
+        connectors.append(Connector(name, redact(uri), duplex, peers, ignored, ttl, fragile, message_ttl, consumer_ttl))
     return ConnectorReport(tuple(connectors), tuple(malformed))
 
 
-def _ttl(network: str | None, message: str | None, consumer: str | None) -> int | None:
-    """The connector's effective hop limit (None: no limit); ValueError when an attribute is not a whole number.
+def _ttl(network: str | None, message: str | None, consumer: str | None) -> tuple[int | None, int | None]:
+    """The connector's effective (messageTTL, consumerTTL), None for no limit; ValueError when an
+    attribute is not a whole number.
 
     ActiveMQ's setNetworkTTL sets messageTTL and consumerTTL too, and Spring applies a connector's
     attributes in the DOM's (alphabetical) order: consumerTTL, messageTTL, then networkTTL. So a
     written networkTTL wins over both (seen on real ActiveMQ: tests/activemq). Each defaults to 1;
     a negative value means no limit (NetworkBridgeFilter drops a message only when
     `messageTTL > -1 && hops >= messageTTL`, and consumer advisories likewise). A message needs
-    both: its own hops and its consumer's demand.
+    both: its own hops within messageTTL, and its consumer's demand, which travels from the
+    consumer's broker back across at most consumerTTL bridges (network.py counts each from its end).
     """
     values: list[int | None] = []
     for written in (network, message, consumer):
@@ -128,9 +137,11 @@ def _ttl(network: str | None, message: str | None, consumer: str | None) -> int 
     network_ttl, message_ttl, consumer_ttl = values
     if network_ttl is not None:
         message_ttl = consumer_ttl = network_ttl
-    limits = [ttl for ttl in (message_ttl, consumer_ttl) if ttl is None or ttl > -1]
-    bounded = [1 if ttl is None else ttl for ttl in limits]
-    return min(bounded) if bounded else None
+
+    def limit(written: int | None) -> int | None:
+        return 1 if written is None else None if written < 0 else written
+
+    return limit(message_ttl), limit(consumer_ttl)
 
 
 def _local(tag: str) -> str:

@@ -16,6 +16,7 @@ the region that serves no client (being deleted, or failed to be created).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -153,7 +154,8 @@ class _Graph:
     """Bridges as directed edges with hop limits, and which brokers messages reach either way."""
 
     def __init__(self) -> None:
-        self.edges: dict[str, dict[str, int]] = {}  # source -> destination -> the largest TTL
+        # source -> destination -> the (messageTTL, consumerTTL) pairs of its bridges that no other beats
+        self.edges: dict[str, dict[str, list[tuple[int, int]]]] = {}
         self.notes: dict[tuple[str, str], str] = {}  # (declaring, peer) -> why the way back is missing
         self.labels: dict[str, str] = {}
         self.incoming: dict[str, set[str]] = {}  # destination -> sources: neighbours in O(degree)
@@ -161,7 +163,9 @@ class _Graph:
         self._components: dict[str, frozenset[str]] = {}  # each node -> its whole component, found once
 
     def link(self, source: str, target: str, connector: Connector, label: str, source_label: str) -> None:
-        ttl = _UNLIMITED if connector.ttl is None else max(0, connector.ttl)
+        ttl = tuple(
+            _UNLIMITED if limit is None else max(0, limit) for limit in (connector.message_ttl, connector.consumer_ttl)
+        )
         self.labels[target], self.labels[source] = label, source_label
         self._add(source, target, ttl)
         if connector.duplex and not connector.fragile_failover:
@@ -172,9 +176,11 @@ class _Graph:
             self.notes[(source, target)] = f"{connector.name} -> {label}: duplex=false"
         self.edges.setdefault(target, {})
 
-    def _add(self, source: str, target: str, ttl: int) -> None:
-        targets = self.edges.setdefault(source, {})
-        targets[target] = max(ttl, targets.get(target, 0))
+    def _add(self, source: str, target: str, ttl: tuple[int, ...]) -> None:
+        message, consumer = ttl
+        limits = self.edges.setdefault(source, {}).setdefault(target, [])
+        if not any(m >= message and c >= consumer for m, c in limits):
+            limits[:] = [(m, c) for m, c in limits if m > message or c > consumer] + [(message, consumer)]
         self.incoming.setdefault(target, set()).add(source)
         self._reach.clear()
         self._components.clear()
@@ -183,20 +189,36 @@ class _Graph:
         return self.labels.get(node, node)
 
     def reach(self, start: str) -> set[str]:
-        """Nodes a message from `start` can arrive at: hop h may cross a bridge whose TTL exceeds h."""
+        """Nodes a message from `start` can arrive at, as ActiveMQ forwards it.
+
+        On a path of k bridges, bridge i (0-based) carries the message when i < its messageTTL (the
+        hops the message has made) and k-1-i < its consumerTTL (the bridges between it and the
+        consumer, whose demand must have reached it). A search over (node, hops made, bridges still
+        allowed by the consumerTTLs crossed), keeping only states no other state at the node beats:
+        a walk with a loop is never needed (cutting the loop only relaxes both limits), so this is
+        exact for ActiveMQ's loop-free broker paths. Matches real ActiveMQ on the generated
+        topologies of tests/activemq/test_differential.py.
+        """
         if start not in self._reach:
-            seen = {start}
-            frontier = [start]
-            hops = 0
-            while frontier:
-                following = []
-                for node in frontier:
-                    for target, ttl in self.edges.get(node, {}).items():
-                        if hops < ttl and target not in seen:
-                            seen.add(target)
-                            following.append(target)
-                frontier, hops = following, hops + 1
-            self._reach[start] = seen - {start}
+            states: dict[str, list[tuple[int, int]]] = {start: [(0, _UNLIMITED)]}
+            queue = deque([(start, 0, _UNLIMITED)])
+            reached: set[str] = set()
+            while queue:
+                node, hops, allowed = queue.popleft()
+                if allowed < 1 or (hops, allowed) not in states[node]:
+                    continue
+                for target, limits in self.edges.get(node, {}).items():
+                    for message, consumer in limits:
+                        if hops >= message or consumer < 1:
+                            continue
+                        reached.add(target)
+                        state = (hops + 1, min(allowed - 1, consumer - 1))
+                        known = states.setdefault(target, [])
+                        if any(h <= state[0] and a >= state[1] for h, a in known):
+                            continue
+                        known[:] = [(h, a) for h, a in known if h < state[0] or a > state[1]] + [state]
+                        queue.append((target, *state))
+            self._reach[start] = reached - {start}
         return self._reach[start]
 
     def reached_by(self, node: str) -> set[str]:

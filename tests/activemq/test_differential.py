@@ -45,18 +45,6 @@ DEMAND_WAIT = 2.5  # seconds for consumers' demand to cross the bridges before t
 QUIET = 3.0  # delivery ends once no message arrived for this long (after at least QUIET)...
 PATIENCE = 20.0  # ...or after this long
 PUBLISHED = Path(__file__).resolve().parents[1] / "data" / "published"
-# Seeds where the rule and ActiveMQ are known to disagree, until the rule is fixed (issue 18): the
-# rule checks a bridge's consumerTTL against the message's hops, ActiveMQ against the consumer's
-# distance (bridges between the bridge's far end and the consumer). They are printed as KNOWN
-# DIFFERENCE and do not fail the test; ACTIVEMQ_DIFF_STRICT=1 (make activemq-diff) fails them too.
-# Empty this once connectors mode counts consumerTTL from the consumer.
-KNOWN_DIFFERENCES = {
-    11: "consumerTTL counted from the message's hop",
-    13: "consumerTTL counted from the message's hop",
-    16: "consumerTTL counted from the message's hop",
-    24: "consumerTTL counted from the message's hop",
-}
-STRICT = os.environ.get("ACTIVEMQ_DIFF_STRICT") == "1"
 
 
 @dataclass
@@ -293,17 +281,7 @@ def test_generated_topologies_agree_with_real_activemq(outcome: dict[str, dict[s
     """SEED_COUNT (24 in make test) topologies generated from seeds FIRST_SEED.., BATCH at a time."""
     results = outcome["generated"]
     assert len(results) == SEED_COUNT >= 1
-    known = {title for title in results if not STRICT and int(title.split(":")[0].split()[1]) in KNOWN_DIFFERENCES}
-    for title in sorted(known):
-        seed = int(title.split(":")[0].split()[1])
-        state = (
-            f"KNOWN DIFFERENCE ({KNOWN_DIFFERENCES[seed]})"
-            if results[title]
-            else "agrees now: drop it from KNOWN_DIFFERENCES"
-        )
-        FIGURES["topologies"] = [(t, f"{v} {state}" if t == title else v) for t, v in FIGURES["topologies"]]
-    unexpected = {title: problems for title, problems in results.items() if title not in known}
-    assert not any(unexpected.values()), _report(unexpected)
+    assert not any(results.values()), _report(results)
 
 
 def test_published_examples_agree_with_real_activemq(outcome: dict[str, dict[str, list[str]]]) -> None:

@@ -69,6 +69,30 @@ class Topology:
             + "</broker>"
         )
 
+    def after_failover(self) -> Topology | None:
+        """The same topology as it stands once each duplex plain `failover:` connector's peer has
+        failed over: that bridge keeps only its forward way (tests/activemq/test_real_activemq.py
+        fails over real brokers to show it), so the connector is written duplex="false". None when
+        the topology has no such connector (nothing changes on a failover)."""
+        fragile = any(
+            c.form == "failover" and ("duplex", "true") in c.attributes for cs in self.connectors.values() for c in cs
+        )
+        if not fragile:
+            return None
+        connectors = {
+            broker: [
+                Connector(
+                    c.name,
+                    c.peers,
+                    c.form,
+                    [(k, "false" if k == "duplex" and c.form == "failover" else v) for k, v in c.attributes],
+                )
+                for c in cs
+            ]
+            for broker, cs in self.connectors.items()
+        }
+        return Topology(self.seed, self.kind, self.brokers, self.standby, connectors, self.notes)
+
     def describe(self) -> str:
         """One line a person can rebuild the topology from."""
         parts = []

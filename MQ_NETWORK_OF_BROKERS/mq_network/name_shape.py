@@ -53,7 +53,10 @@ class _Textual(Protocol):
 
 # RE2 syntax that Python's `re` reads differently or not at all (POSIX classes, Unicode classes,
 # quoting, `{,n}`, ungreedy mode): for such a pattern `re`'s parse tree proves nothing about RE2.
-_RE2_ONLY = ("[[:", "\\p", "\\P", "\\Q", "\\C", "\\z", "(?U", "{,")
+# A POSIX class may stand anywhere inside brackets (`[-_[:alnum:]]`), hence `[:`. Under `(?i)` RE2
+# folds Unicode case (`ſ` is an `s`, the Kelvin sign a `k`), which `re` in ASCII mode does not.
+_RE2_ONLY = ("[:", "\\p", "\\P", "\\Q", "\\C", "\\z", "(?U", "{,")
+_CASE_FOLDING = re.compile(r"\(\?[A-Za-z-]*i")
 
 
 def can_match(parts: Sequence[Part], pattern: re.Pattern[str] | _Textual) -> bool:
@@ -64,7 +67,7 @@ def can_match(parts: Sequence[Part], pattern: re.Pattern[str] | _Textual) -> boo
     """
     if not isinstance(pattern, re.Pattern):
         text = pattern.pattern
-        if any(marker in text for marker in _RE2_ONLY):
+        if any(marker in text for marker in _RE2_ONLY) or _CASE_FOLDING.search(text):
             return True
         try:
             pattern = re.compile(text, re.ASCII)

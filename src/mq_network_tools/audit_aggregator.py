@@ -157,21 +157,21 @@ def read_organization(config_client: Any, aggregator: str) -> Organization:
                     "its brokers may be missing or out of date",
                 )
             )
-    current: dict[tuple[str, str, str], dict[str, Any]] = {}
-    deleted = 0
+    newest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in select_all(config_client, aggregator, ORGANIZATION_QUERY, calls):
         broker_id = row.get("resourceId")
         if not isinstance(broker_id, str) or not broker_id:
             continue
-        if row.get("configurationItemStatus") in DELETED:
-            deleted += 1
-            continue
         key = (str(row.get("accountId")), str(row.get("awsRegion")), broker_id)
-        earlier = current.get(key)  # the same broker on two pages (Config recorded it between them)
+        earlier = newest.get(
+            key
+        )  # the same broker on two pages (Config recorded it between them): the newest item wins
         if earlier is None or str(row.get("configurationItemCaptureTime")) >= str(
             earlier.get("configurationItemCaptureTime")
         ):
-            current[key] = row
+            newest[key] = row
+    current = {key: row for key, row in newest.items() if row.get("configurationItemStatus") not in DELETED}
+    deleted = len(newest) - len(current)
     captures = [
         str(r["configurationItemCaptureTime"]) for r in current.values() if r.get("configurationItemCaptureTime")
     ]

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             findings += found
     status = _status(findings, errors, args.allow_unknown)
     try:
-        _report(args.output, findings, stdout)
+        _report(args.output, findings, stdout, errors)
         for note in notes:
             stderr.write(f"mq-network-check: note: {printable(note)}\n")
         for error in errors:
@@ -135,12 +135,12 @@ def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: b
     return EXIT_OK
 
 
-def _report(output: str, findings: Sequence[Finding], stdout: TextIO) -> None:
+def _report(output: str, findings: Sequence[Finding], stdout: TextIO, errors: Sequence[str] = ()) -> None:
     if output == "json":
         json.dump([f._asdict() for f in findings], stdout, indent=2)  # ensure_ascii: any string is writable
         stdout.write("\n")
     elif output == "sarif":
-        json.dump(sarif(findings), stdout, indent=2)
+        json.dump(sarif(findings, errors), stdout, indent=2)
         stdout.write("\n")
     else:
         for finding in findings:
@@ -370,8 +370,10 @@ def artifact_uri(path: str) -> str:
     return quote(os.fsencode(Path(path).as_posix()), safe="/")
 
 
-def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
-    """SARIF 2.1.0: one rule; a result for each broker that is non-compliant or cannot be judged."""
+def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule; a result for each broker that is non-compliant or cannot be judged; an
+    invocation that failed, with a notification per file not read, so that a pipeline uploading
+    the log (and ignoring the exit status) still shows what was not judged."""
     results = [
         {
             "ruleId": RULE_ID,
@@ -417,6 +419,14 @@ def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
                         ],
                     }
                 },
+                "invocations": [
+                    {
+                        "executionSuccessful": not errors,
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": printable(error)}} for error in errors
+                        ],
+                    }
+                ],
                 "results": results,
             }
         ],

@@ -243,6 +243,8 @@ def name_value(value: object) -> Name:
         return None
     if isinstance(value, str):
         return value
+    if _larger_than(value, _MAX_NAME_NODES):  # YAML aliases can make a 1 KB name expand to millions of parts
+        return Unknown(f"{describe(value)} (over {_MAX_NAME_NODES:,} values once its aliases are expanded)")
     parts = _parts(value, depth=0)
     if parts is None:
         return Unknown(describe(value))
@@ -251,6 +253,26 @@ def name_value(value: object) -> Name:
         return "".join(literal)  # a Join or Sub of literals only
     how = describe(value)
     return Shape(tuple(parts), how)
+
+
+_MAX_NAME_NODES = 2_000
+
+
+def _larger_than(value: object, limit: int) -> bool:
+    """Whether `value`, with every shared (aliased) node counted each time it is used, holds more
+    than `limit` values; stops counting at the limit, so it costs at most `limit` steps."""
+    seen = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _parts(value: object, depth: int) -> list[str | Hole] | None:

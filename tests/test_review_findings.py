@@ -172,3 +172,30 @@ def test_a_yaml_alias_bomb_in_a_broker_name_is_unknown_at_once(tmp_path: Path) -
     out = io.StringIO()
     status = check.main([str(path)], stdout=out, stderr=io.StringIO())
     assert status == check.EXIT_UNKNOWN and "over 2,000 values once its aliases are expanded" in out.getvalue()
+
+
+def test_a_changed_tf_file_brings_its_folder_so_pre_commit_judges_the_brokers_it_changes(tmp_path: Path) -> None:
+    """pre-commit passes only the changed files (pass_filenames: the default). A commit that changes
+    `locals.tf` to `broker_name = "lonely"` gives mq-network-check only locals.tf: no aws_mq_broker in it,
+    so 0 brokers and exit 0, while main.tf's broker (broker_name = local.broker_name) is now NON_COMPLIANT
+    (`mq-network-check main.tf` exits 1). The folder's brokers that read the changed locals should be judged."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_mq_broker" "orders" {\n'
+        "  broker_name        = local.broker_name\n"
+        '  engine_type        = "ActiveMQ"\n'
+        '  engine_version     = "5.17.6"\n'
+        '  host_instance_type = "mq.t3.micro"\n'
+        '  deployment_mode    = "SINGLE_INSTANCE"\n'
+        "  user {\n"
+        '    username = "admin"\n'
+        "    password = var.password\n"
+        "  }\n"
+        "}\n"
+    )
+    (tmp_path / "locals.tf").write_text('locals {\n  broker_name = "lonely"\n}\n')
+    assert (
+        check.main([str(tmp_path / "main.tf")], stdout=io.StringIO(), stderr=io.StringIO()) == check.EXIT_NON_COMPLIANT
+    )
+    out = io.StringIO()
+    status = check.main([str(tmp_path / "locals.tf")], stdout=out, stderr=io.StringIO())
+    assert status != check.EXIT_OK, out.getvalue()

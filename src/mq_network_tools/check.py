@@ -21,7 +21,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -162,7 +162,20 @@ _SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf")
 
 
 def files(paths: Sequence[str], errors: list[str]) -> Iterator[Path]:
-    """The files to read: those named, and those with a template, plan or .tf suffix under named folders."""
+    """The files to read: those named, and those with a template, plan or .tf suffix under named folders.
+
+    A .tf file brings the other .tf files of its folder: Terraform's module is the folder, so a
+    change to `locals.tf` or to a provider's `default_tags` (all pre-commit passes) changes the
+    verdict on brokers declared in another file. Each file is read once."""
+    seen: set[Path] = set()
+
+    def once(candidates: Iterable[Path]) -> Iterator[Path]:
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield candidate
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -170,9 +183,11 @@ def files(paths: Sequence[str], errors: list[str]) -> Iterator[Path]:
             for folder, subfolders, names in os.walk(path):
                 subfolders[:] = sorted(d for d in subfolders if d not in _SKIPPED_FOLDERS)
                 found += [Path(folder, n) for n in names if n.endswith(_SUFFIXES)]
-            yield from sorted(p for p in found if p.is_file())
+            yield from once(sorted(p for p in found if p.is_file()))
+        elif path.is_file() and path.suffix == ".tf":
+            yield from once([path, *sorted(p for p in path.parent.glob("*.tf") if p.is_file() and p != path)])
         elif path.is_file():
-            yield path
+            yield from once([path])
         else:
             errors.append(f"{given}: no such file or folder")
 

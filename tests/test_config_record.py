@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mq_network.facts import ConfigurationRef, from_configuration_item, from_inventory, from_summary
+from mq_network.facts import ConfigurationRef, NotRead, from_configuration_item, from_inventory, from_summary
 
 BROKER = "b-1234abcd-0000-4000-8000-000000000001"
 
@@ -47,10 +47,14 @@ def test_a_nested_only_item_still_works_in_both_readers() -> None:
     assert both_readers(recorded) == (ConfigurationRef("c-1", "4"), ConfigurationRef("c-1", "4"))
 
 
-def test_the_pairs_are_never_mixed_and_a_broken_flat_pair_falls_back_whole() -> None:
-    # A flat ID without a usable revision: the nested pair as a whole, not the flat ID with the nested revision.
+def test_the_pairs_are_never_mixed_and_a_flat_id_without_a_revision_is_not_trusted() -> None:
+    # A flat ID without a usable revision: neither the flat ID with the nested revision nor the nested
+    # pair (another configuration, what a template once asked for): unknown, so the broker is described.
     recorded = {"Configuration": {"Id": "c-1", "Revision": 4}, "ConfigurationId": "c-2", "ConfigurationRevision": "x"}
-    assert both_readers(recorded) == (ConfigurationRef("c-1", "4"), ConfigurationRef("c-1", "4"))
+    change, row = both_readers(recorded)
+    assert isinstance(change, NotRead) and row is None  # both readers leave it to DescribeBroker
+    nested_only = {"Configuration": {"Id": "c-1", "Revision": 4}, "ConfigurationRevision": "x"}
+    assert both_readers(nested_only) == (ConfigurationRef("c-1", "4"), ConfigurationRef("c-1", "4"))
 
 
 # --- finding 6: AWS Config's record checked against ListConfigurations' latest revisions -------------

@@ -90,6 +90,8 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
     for element in root.iter():
         if not isinstance(element.tag, str) or _local(element.tag) != "networkConnector":
             continue
+        if element.tag.startswith("{") and not element.tag.startswith(_CORE_TAG):
+            continue  # Spring maps elements by namespace: one in another namespace is no connector
         name = redact(element.get("name") or "(unnamed)")
         uri = (element.get("uri") or "").strip()
         try:
@@ -142,6 +144,9 @@ def _ttl(network: str | None, message: str | None, consumer: str | None) -> tupl
         return 1 if written is None else None if written < 0 else written
 
     return limit(message_ttl), limit(consumer_ttl)
+
+
+_CORE_TAG = "{http://activemq.apache.org/schema/core}"
 
 
 def _local(tag: str) -> str:

@@ -168,12 +168,14 @@ def recorded_configuration(configuration: Mapping[str, Any]) -> ConfigurationRef
     flat `ConfigurationId`/`ConfigurationRevision` (read-only: what the broker runs; the revision a
     string in the newer schema, an integer in the older) and the nested `Configuration.{Id,Revision}`
     (write-only since October 2025: what a template once asked for). The flat pair wins whole; the
-    nested one stands in only when the flat pair is absent or unusable. The pairs are never mixed:
+    nested one stands in only when the flat ID is absent (a flat ID with an unusable revision gives
+    None: the broker is described rather than judged on what a template once asked for). The pairs are never mixed:
     an ID from one and a revision from the other could name a revision of another configuration.
     """
-    flat = _configuration(configuration.get("ConfigurationId"), configuration.get("ConfigurationRevision"))
-    if flat is not None:
-        return flat
+    flat_id = configuration.get("ConfigurationId")
+    flat = _configuration(flat_id, configuration.get("ConfigurationRevision"))
+    if flat is not None or flat_id not in (None, ""):
+        return flat  # a flat ID without a usable revision: the broker runs that configuration, revision unknown
     nested = _mapping(configuration.get("Configuration"))
     return _configuration(nested.get("Id"), nested.get("Revision"))
 

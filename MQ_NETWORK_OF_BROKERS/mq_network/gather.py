@@ -172,8 +172,8 @@ def network_evidence(
     """What the network graph says of each broker (or, with `focus`, of that one broker).
 
     Reads each distinct configuration revision once. With `focus`, reads the focus broker first
-    and stops as soon as its network is known to be large enough: the answer is then marked
-    incomplete, a lower bound that more reading could only raise. `resolver` (peers.py) says
+    and stops once its network is known to be large enough (looked at after 1, 2, 4, 8... reads):
+    the answer is then marked incomplete, a lower bound that more reading could only raise. `resolver` (peers.py) says
     which peers outside the region exist; without it none is verified.
     """
     everyone = list(brokers)
@@ -185,15 +185,17 @@ def network_evidence(
     reports: dict[str, ConnectorReport] = {}
     unreadable: dict[str, Unreadable] = {}
     revisions: dict[ConfigurationRef, ConnectorReport | Unreadable] = {}
+    look = 1  # with a focus, its network is looked at after 1, 2, 4, 8... reads: a few searches, not one per read
     for position, broker in enumerate(ordered, start=1):
         outcome = _connectors_of(mq_client, broker, revisions)
         if isinstance(outcome, Unreadable):
             unreadable[broker.broker_id] = outcome
         else:
             reports[broker.broker_id] = outcome
-        if focus is not None and focus in reports and position < len(ordered):
+        if focus is not None and focus in reports and position == look and position < len(ordered):
+            look *= 2
             statuses = _statuses(reports, names, idle, resolver)
-            found = memberships(reports, names, idle, statuses, count_unverified, region)[focus]
+            found = memberships(reports, names, idle, statuses, count_unverified, region, only=focus)[focus]
             if found.network_size >= minimum_size:
                 return {focus: found._replace(complete=False)}
     statuses = _statuses(reports, names, idle, resolver)

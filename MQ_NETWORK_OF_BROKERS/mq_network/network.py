@@ -57,8 +57,10 @@ def memberships(
     external_status: Mapping[str, PeerStatus] | None = None,
     count_unverified: bool = True,
     region: str | None = None,
+    only: str | None = None,
 ) -> dict[str, Membership]:
-    """Membership of every broker in `names` (broker ID -> name), from the reports that were read.
+    """Membership of every broker in `names` (broker ID -> name), from the reports that were read
+    (with `only`, of that one broker: a change event's early look costs one broker's search).
 
     A broker's network is itself and the brokers messages can cross to or from it, as real
     ActiveMQ forwards them (tests/activemq checks this against the engine): each connector is a
@@ -117,6 +119,8 @@ def memberships(
                 graph.link(broker_id, node, connector, label, names[broker_id])
     members: dict[str, Membership] = {}
     for broker_id in known.values():
+        if only is not None and broker_id != only:
+            continue
         network = graph.reach(broker_id) | graph.reached_by(broker_id)
         linked = graph.neighbours(broker_id)
         for node in sorted(linked - network):

@@ -40,7 +40,11 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOSTNAME = rf"(?:{_LABEL}\.)*(?P<last>{_LABEL})\.?"
 _IPV4_URI = r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)"
 # Credentials wherever they are written: userinfo before a host, and password-like options.
-_USERINFO_TEXT = r"(?<=//)[^/?#@()\s,\"'<>]*@"
+# Userinfo as java.net.URI reads it may hold `(`, `)`, `,`, quotes and `@`; a URI split at a comma or
+# left unreadable may leave it without its `//`. So any run of characters without a space or `/` that
+# ends in `@` goes, up to its last `@` (a leading quote or bracket is kept): over-redacting a quote
+# is harmless, quoting a password is not.
+_USERINFO_TEXT = r"""(['"(,<]?)[^\s/]*@"""
 _SECRET_OPTION = r"(?i)((?:password|passwd|pass|pwd|secret|token|key)[a-z]*=)[^&()\s,#\"'<>]*"
 
 
@@ -69,7 +73,7 @@ class Reading(NamedTuple):
 
 def redact(text: str) -> str:
     """`text` with every userinfo (`//user:secret@`) and password-like option value removed."""
-    return re.sub(_SECRET_OPTION, r"\1***", re.sub(_USERINFO_TEXT, "", text))
+    return re.sub(_SECRET_OPTION, r"\1***", re.sub(_USERINFO_TEXT, r"\1", text))
 
 
 def read_uri(uri: str) -> Reading:

@@ -263,18 +263,20 @@ def aggregator_sources(config_client: Any, aggregator: str) -> dict[str, Any]:
 
 
 def _select(call: Any, operation: str, request: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row for answer in pages(call, operation, {**request, "Limit": QUERY_PAGE}) for row in result_rows(answer)]
+
+
+def result_rows(answer: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The rows of one advanced-query page: each result that is a JSON object (others name nothing)."""
     import json
 
-    rows: list[dict[str, Any]] = []
-    for answer in pages(call, operation, {**request, "Limit": QUERY_PAGE}):
-        for text in answer.get("Results") or []:
-            try:
-                row = json.loads(text)
-            except (TypeError, ValueError):
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-    return rows
+    for text in answer.get("Results") or []:
+        try:
+            row = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(row, dict):
+            yield row
 
 
 def list_broker_summaries(mq_client: Any) -> list[dict[str, Any]]:

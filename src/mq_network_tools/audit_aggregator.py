@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mq_network import mq_api
 from mq_network.decision import Verdict, decide
 from mq_network.facts import NOT_READ, BrokerFacts, Configuration, ConfigurationRef, Tags, Unreadable
 from mq_network.mq_api import QUERY_PAGE
@@ -63,73 +64,65 @@ class Organization(NamedTuple):
     calls: dict[str, int]
 
 
+def _pages(
+    call: Callable[..., Mapping[str, Any]],
+    operation: str,
+    aggregator: str,
+    request: Mapping[str, Any],
+    calls: dict[str, int],
+) -> Iterator[Mapping[str, Any]]:
+    """mq_api.pages (a NextToken given twice ends the paging), counted, and bounded by MAX_PAGES; a
+    token repeated or not a string, or too many pages, is a PagingError: the audit stops (exit 3)."""
+
+    def counted(**kwargs: Any) -> Mapping[str, Any]:
+        calls[operation] = calls.get(operation, 0) + 1
+        answer = call(**kwargs)
+        token = answer.get("NextToken")
+        if token and not isinstance(token, str):
+            raise PagingError(
+                f"{operation} on aggregator {aggregator} returned a NextToken that is not text: the run stops"
+            )
+        return answer
+
+    try:
+        for page, answer in enumerate(mq_api.pages(counted, operation, request), start=1):
+            yield answer
+            if page >= MAX_PAGES and answer.get("NextToken"):
+                raise PagingError(
+                    f"{operation} on aggregator {aggregator} was still paging after {MAX_PAGES} pages: "
+                    "the run stops rather than page without end"
+                )
+    except mq_api.RepeatedTokenError:
+        raise PagingError(
+            f"{operation} on aggregator {aggregator} returned a NextToken a second time (after "
+            f"{calls.get(operation, 0)} pages): the query would never end, so the run stops. Fix: run it "
+            "again; if it persists, report it to AWS Support"
+        ) from None
+
+
 def select_all(config_client: Any, aggregator: str, expression: str, calls: dict[str, int]) -> Iterator[dict[str, Any]]:
     """Every result of one advanced query over the aggregator, page after page of 100.
 
     Results that are not JSON objects are skipped (they name no broker). Raises PagingError when a
     NextToken comes back a second time or the pages exceed MAX_PAGES.
     """
-    import json
-
-    seen: set[str] = set()
-    token: str | None = None
-    for page in range(1, MAX_PAGES + 1):
-        request: dict[str, Any] = {
-            "Expression": expression,
-            "ConfigurationAggregatorName": aggregator,
-            "Limit": QUERY_PAGE,
-        }
-        if token:
-            request["NextToken"] = token
-        calls["SelectAggregateResourceConfig"] = calls.get("SelectAggregateResourceConfig", 0) + 1
-        answer = config_client.select_aggregate_resource_config(**request)
-        for text in answer.get("Results") or []:
-            try:
-                row = json.loads(text)
-            except (TypeError, ValueError):
-                continue
-            if isinstance(row, dict):
-                yield row
-        token = answer.get("NextToken")
-        if not token:
-            return
-        if not isinstance(token, str) or token in seen:
-            raise PagingError(
-                f"SelectAggregateResourceConfig on aggregator {aggregator} returned NextToken {str(token)[:40]!r} "
-                f"a second time (page {page}): the query would never end, so the run stops. Fix: run it again; "
-                "if it persists, report it to AWS Support"
-            )
-        seen.add(token)
-    raise PagingError(
-        f"SelectAggregateResourceConfig on aggregator {aggregator} was still paging after {MAX_PAGES} pages "
-        f"({MAX_PAGES * QUERY_PAGE} items): the run stops rather than page without end"
-    )
+    request = {"Expression": expression, "ConfigurationAggregatorName": aggregator, "Limit": QUERY_PAGE}
+    for answer in _pages(
+        config_client.select_aggregate_resource_config, "SelectAggregateResourceConfig", aggregator, request, calls
+    ):
+        yield from mq_api.result_rows(answer)
 
 
 def source_statuses(config_client: Any, aggregator: str, calls: dict[str, int]) -> list[dict[str, Any]]:
     """DescribeConfigurationAggregatorSourcesStatus, every page (a repeated token stops the run)."""
-    statuses: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        request: dict[str, Any] = {"ConfigurationAggregatorName": aggregator, "Limit": STATUS_PAGE}
-        if token:
-            request["NextToken"] = token
-        calls["DescribeConfigurationAggregatorSourcesStatus"] = (
-            calls.get("DescribeConfigurationAggregatorSourcesStatus", 0) + 1
-        )
-        answer = config_client.describe_configuration_aggregator_sources_status(**request)
-        statuses += [dict(s) for s in answer.get("AggregatedSourceStatusList") or [] if isinstance(s, Mapping)]
-        token = answer.get("NextToken")
-        if not token:
-            return statuses
-        if not isinstance(token, str) or token in seen:
-            raise PagingError(
-                f"DescribeConfigurationAggregatorSourcesStatus on aggregator {aggregator} returned NextToken "
-                f"{str(token)[:40]!r} a second time: the run stops"
-            )
-        seen.add(token)
-    raise PagingError(f"DescribeConfigurationAggregatorSourcesStatus on aggregator {aggregator} paged without end")
+    request = {"ConfigurationAggregatorName": aggregator, "Limit": STATUS_PAGE}
+    call = config_client.describe_configuration_aggregator_sources_status
+    return [
+        dict(status)
+        for answer in _pages(call, "DescribeConfigurationAggregatorSourcesStatus", aggregator, request, calls)
+        for status in answer.get("AggregatedSourceStatusList") or []
+        if isinstance(status, Mapping)
+    ]
 
 
 def read_organization(config_client: Any, aggregator: str) -> Organization:

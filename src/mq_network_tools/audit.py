@@ -30,6 +30,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
 
 if TYPE_CHECKING:
+    from mq_network.decision import Verdict
+    from mq_network.facts import BrokerFacts
     from mq_network.peers import Resolver
 
 from .options import add_rule_options, printable, rule_options
@@ -68,6 +70,21 @@ class Row(NamedTuple):
     # Each direct bridge: (peer broker ID or "external:<id or host>", its label, "both"|"out"|"in").
     # Empty in name mode (no connector is read). In JSON and the pictures, not in table or CSV.
     links: tuple[tuple[str, str, str, str], ...] = ()
+
+
+def judged_row(account: str, region: str, broker: BrokerFacts, verdict: Verdict, evidence: object = None) -> Row:
+    """One broker's line of every output, whichever source read it."""
+    return Row(
+        account,
+        region,
+        broker.broker_id,
+        broker.label,
+        broker.deployment_mode or "",
+        broker.engine_type or "",
+        verdict.compliance,
+        verdict.annotation,
+        tuple((link.node, link.label, link.direction, link.kind) for link in getattr(evidence, "links", ())),
+    )
 
 
 class Failure(NamedTuple):
@@ -380,18 +397,7 @@ def audit_targets(
         notes: list[str] = []
         judged = evaluate_region(clients[index], params, configs[index], notes, listed.get(index), resolver)
         return [
-            Row(
-                target.account,
-                target.region,
-                broker.broker_id,
-                broker.label,
-                broker.deployment_mode or "",
-                broker.engine_type or "",
-                verdict.compliance,
-                verdict.annotation,
-                tuple((link.node, link.label, link.direction, link.kind) for link in getattr(evidence, "links", ())),
-            )
-            for broker, verdict, evidence in judged
+            judged_row(target.account, target.region, broker, verdict, evidence) for broker, verdict, evidence in judged
         ]
 
     remaining = [i for i in range(len(targets)) if not params.checks_connectors or i in listed]

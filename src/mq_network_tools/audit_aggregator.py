@@ -26,12 +26,12 @@ from typing import Any, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mq_network import mq_api
-from mq_network.decision import Verdict, decide
-from mq_network.facts import NOT_READ, BrokerFacts, Configuration, ConfigurationRef, Tags, Unreadable
+from mq_network.decision import decide
+from mq_network.facts import NOT_READ, BrokerFacts, Tags, Unreadable, recorded_configuration
 from mq_network.mq_api import QUERY_PAGE
 from mq_network.parameters import RuleParameters
 
-from .audit import Failure, Row
+from .audit import Failure, Row, judged_row
 from .options import printable
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
@@ -185,7 +185,7 @@ def item_facts(row: Mapping[str, Any]) -> BrokerFacts:
         state=None,
         arn=_text(row.get("arn")),
         tags=_tags(row.get("tags")),
-        configuration=_configuration(configuration.get("ConfigurationId"), configuration.get("ConfigurationRevision")),
+        configuration=recorded_configuration(configuration) or NOT_READ,  # the rule's one reading of the record
         created=_time(row.get("resourceCreationTime")),
     )
 
@@ -210,7 +210,7 @@ def judge(
     failures: list[Failure] = []
     if not params.checks_connectors:
         for (account, region), brokers in facts.items():
-            rows += [_row(account, region, b, decide(b, params)) for b in brokers]
+            rows += [judged_row(account, region, b, decide(b, params)) for b in brokers]
         return _sorted(rows), failures
     from mq_network.gather import network_evidence
 
@@ -233,7 +233,7 @@ def judge(
             found = evidence.get(broker.broker_id)
             if found is None:
                 found = Unreadable("its network was not read")
-            judged.append(_row(account, region, broker, decide(broker, params, found), found))
+            judged.append(judged_row(account, region, broker, decide(broker, params, found), found))
         return judged, failed
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(facts)))) as pool:
@@ -272,20 +272,6 @@ def state_note(organization: Organization, aggregator: str) -> str:
     )
 
 
-def _row(account: str, region: str, broker: BrokerFacts, verdict: Verdict, evidence: Any = None) -> Row:
-    return Row(
-        account,
-        region,
-        broker.broker_id,
-        broker.label,
-        broker.deployment_mode or "",
-        broker.engine_type or "",
-        verdict.compliance,
-        verdict.annotation,
-        tuple((link.node, link.label, link.direction, link.kind) for link in getattr(evidence, "links", ())),
-    )
-
-
 def _sorted(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.account, r.region, r.name, r.broker_id))
 
@@ -308,15 +294,6 @@ def _tags(value: object) -> Tags:
             return Unreadable("the AWS Config item's tags are not key/value strings")
         tags[tag["key"]] = tag["value"]
     return tags
-
-
-def _configuration(config_id: object, revision: object) -> Configuration:
-    """The flat ConfigurationId/ConfigurationRevision pair; not read (DescribeBroker then) otherwise."""
-    if not isinstance(config_id, str) or not config_id:
-        return NOT_READ
-    if isinstance(revision, bool) or not isinstance(revision, (int, str)) or str(revision) in ("", "0"):
-        return NOT_READ
-    return ConfigurationRef(config_id, str(revision))
 
 
 def _time(value: object) -> datetime | None:

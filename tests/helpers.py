@@ -44,3 +44,27 @@ class RefusingConfig:
     def __exit__(self, *exc: object) -> None:
         self.session.events.unregister("before-parameter-build.config-service.PutEvaluations", self.note)
         self.session.events.unregister("before-send.config-service.PutEvaluations", self.answer)
+
+
+def hook_request(
+    properties: Any, point: str = "CREATE_PRE_PROVISION", previous: Any = None, target: str = "AWS::AmazonMQ::Broker"
+) -> dict[str, Any]:
+    """A CloudFormation Lambda hook resource-operation request, in the shape the hooks user guide
+    documents (previous properties empty on CREATE)."""
+    return {
+        "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe",
+        "awsAccountId": "123456789012",
+        "stackId": "arn:aws:cloudformation:us-west-2:123456789012:stack/MyStack/1a2345b6-0000-00a0-a123-00abc0abc000",
+        "changeSetId": None,
+        "hookTypeName": "MQNetwork::Broker::NetworkOfBrokers",
+        "hookTypeVersion": "00000001",
+        "hookModel": {"LambdaFunction": "arn:aws:lambda:us-west-2:123456789012:function:hook"},
+        "actionInvocationPoint": point,
+        "requestData": {
+            "targetName": target,
+            "targetType": target,
+            "targetLogicalId": "OrdersBroker1",
+            "targetModel": {"resourceProperties": properties, "previousResourceProperties": previous or {}},
+        },
+        "requestContext": {"invocation": 1, "callbackContext": None},
+    }

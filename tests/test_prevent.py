@@ -11,34 +11,13 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from helpers import hook_request as request
 from mq_network import hook
 from mq_network_tools import check
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "templates"
 TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
-
-
-def request(
-    properties: Any, target: str = "AWS::AmazonMQ::Broker", point: str = "CREATE_PRE_PROVISION"
-) -> dict[str, Any]:
-    """A resource-operation request, in the shape the hooks user guide documents."""
-    return {
-        "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe",
-        "awsAccountId": "123456789012",
-        "stackId": "arn:aws:cloudformation:us-west-2:123456789012:stack/MyStack/1a2345b6-0000-00a0-a123-00abc0abc000",
-        "hookTypeName": "MQNetwork::Broker::NetworkOfBrokers",
-        "hookTypeVersion": "00000001",
-        "hookModel": {"LambdaFunction": "arn:aws:lambda:us-west-2:123456789012:function:hook"},
-        "actionInvocationPoint": point,
-        "requestData": {
-            "targetName": target,
-            "targetType": target,
-            "targetLogicalId": "OrdersBroker1",
-            "targetModel": {"resourceProperties": properties, "previousResourceProperties": {}},
-        },
-        "requestContext": {"invocation": 1, "callbackContext": None},
-    }
 
 
 MEMBER = {"BrokerName": "orders-Broker-1", "DeploymentMode": "SINGLE_INSTANCE", "EngineType": "ACTIVEMQ"}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from helpers import hook_request as request
 from mq_network import hook
 from mq_network.parameters import parse_parameters
 from mq_network.planned import Unknown, judge_planned
@@ -24,29 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "templates"
 MEMBER = {"BrokerName": "orders-Broker-1", "DeploymentMode": "SINGLE_INSTANCE", "EngineType": "ACTIVEMQ"}
 DEFAULTS = parse_parameters({})
-
-
-def request(
-    properties: Any, point: str = "CREATE_PRE_PROVISION", previous: Any = None, target: str = "AWS::AmazonMQ::Broker"
-) -> dict[str, Any]:
-    """A resource-operation request in the documented shape (previous properties empty on CREATE)."""
-    return {
-        "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe",
-        "awsAccountId": "123456789012",
-        "stackId": "arn:aws:cloudformation:us-west-2:123456789012:stack/MyStack/1a2345b6-0000-00a0-a123-00abc0abc000",
-        "changeSetId": None,
-        "hookTypeName": "MQNetwork::Broker::NetworkOfBrokers",
-        "hookTypeVersion": "00000001",
-        "hookModel": {"LambdaFunction": "arn:aws:lambda:us-west-2:123456789012:function:hook"},
-        "actionInvocationPoint": point,
-        "requestData": {
-            "targetName": target,
-            "targetType": target,
-            "targetLogicalId": "OrdersBroker1",
-            "targetModel": {"resourceProperties": properties, "previousResourceProperties": previous or {}},
-        },
-        "requestContext": {"invocation": 1, "callbackContext": None},
-    }
 
 
 @pytest.fixture(autouse=True)

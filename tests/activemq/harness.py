@@ -278,13 +278,14 @@ class Cluster:
             instance.started_in_at = time.monotonic()  # type: ignore[attr-defined]
             instance.process, instance.directory, instance.process_name = process, directory, name
 
-    def _java(self, directory: Path, heap: int) -> subprocess.Popen[bytes]:
+    def _java(self, directory: Path, heap: int, stack: str | None = "512k") -> subprocess.Popen[bytes]:
+        """One ActiveMQ JVM on the activemq.xml in `directory`/conf (several brokers when shared)."""
         (directory / "conf" / "log4j.properties").write_text(LOG4J)
         command = [
             "java",
             "-Xms32m",
             f"-Xmx{heap}m",
-            "-Xss512k",
+            *([f"-Xss{stack}"] if stack else []),
             "-XX:TieredStopAtLevel=1",
             "-XX:+UseSerialGC",
             f"-Dactivemq.home={ACTIVEMQ_HOME}",
@@ -305,28 +306,8 @@ class Cluster:
         (directory / "conf").mkdir(parents=True, exist_ok=True)
         (directory / "data").mkdir(exist_ok=True)
         (directory / "conf" / "activemq.xml").write_text(self.spring_document(instance))
-        (directory / "conf" / "log4j.properties").write_text(LOG4J)
-        command = [
-            "java",
-            "-Xms32m",
-            "-Xmx96m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            f"-Dactivemq.home={ACTIVEMQ_HOME}",
-            f"-Dactivemq.base={directory}",
-            f"-Dactivemq.conf={directory / 'conf'}",
-            f"-Dactivemq.data={directory / 'data'}",
-            "-jar",
-            str(ACTIVEMQ_JAR),
-            "start",
-            f"xbean:file:{directory / 'conf' / 'activemq.xml'}",
-        ]
-        log = (directory / "broker.log").open("wb")
-        JVMS_LAUNCHED[0] += 1
         instance.started_in_at = time.monotonic()  # type: ignore[attr-defined]
-        instance.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True
-        )
+        instance.process = self._java(directory, heap=96, stack=None)
         instance.directory = directory
 
     def stop(self, label: str) -> None:

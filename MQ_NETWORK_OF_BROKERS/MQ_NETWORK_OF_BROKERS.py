@@ -1,6 +1,6 @@
 """AWS Config rule MQ_NETWORK_OF_BROKERS: the Lambda entry point and its rdklib plumbing.
 
-The verdict itself lives in mq_network.decision, the AWS calls in mq_network.mq_api; this file
+The verdict itself lives in mq_network.core.decision, the AWS calls in mq_network.aws.aws_calls; this file
 connects them to AWS Config. It keeps rdklib's ConfigRule, Evaluation and error response, but
 drives the run itself instead of through rdklib's Evaluator, which turns any ClientError or
 ValueError into a returned error dict: Lambda then records success, retries nothing, and the
@@ -15,7 +15,7 @@ region gets no evaluation. Here the rule for failure is:
   and counts as a FailedRuns metric, so template.yaml's RunsFailedAlarm fires although Lambda
   records success (retrying cannot mend a parameter).
 
-Every invocation writes one run record (mq_network.record), success or failure.
+Every invocation writes one run record (mq_network.runner.run_record), success or failure.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from typing import Any
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rdklib.errors import InvalidParametersError
 
-from mq_network.evaluate import evaluate_item, evaluate_region
-from mq_network.events import CHANGE, SCHEDULED, InvalidEventError, check_configuration_item, check_event
-from mq_network.events import rule_parameters as event_parameters
-from mq_network.facts import RESOURCE_TYPE
-from mq_network.mq_api import AwsAccess, EvaluationsNotRecordedError
-from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.peers import Resolver, aggregator_resolver
-from mq_network.record import RunRecord
+from mq_network.aws.aws_calls import AwsAccess, EvaluationsNotRecordedError
+from mq_network.aws.peer_lookup import Resolver, aggregator_resolver
+from mq_network.core.facts import RESOURCE_TYPE
+from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.runner.events import CHANGE, SCHEDULED, InvalidEventError, check_configuration_item, check_event
+from mq_network.runner.events import rule_parameters as event_parameters
+from mq_network.runner.judging import evaluate_item, evaluate_region
+from mq_network.runner.run_record import RunRecord
 
 __all__ = ["MQ_NETWORK_OF_BROKERS", "EvaluationsNotRecordedError", "InvalidEventError", "lambda_handler"]
 

@@ -24,7 +24,7 @@ from rdklibtest import (
 )
 
 import MQ_NETWORK_OF_BROKERS as RULE
-from mq_network import mq_api
+from mq_network.aws import aws_calls
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 
@@ -59,7 +59,7 @@ class ScheduledTest(unittest.TestCase):
     def setUp(self):
         self.aws = mock_aws()
         self.aws.start()
-        self.session = mq_api.rule_session()
+        self.session = aws_calls.rule_session()
         self.session.events.register("before-call.config-service.GetComplianceDetailsByConfigRule", no_earlier_results)
         self.mq = boto3.client("mq")
 

@@ -16,7 +16,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from mq_network_tools import emulator
+from mq_network_tools.demo import emulator
 
 SIZES = (10, 100, 1000)
 
@@ -40,7 +40,7 @@ def main() -> int:
     import boto3
     from moto import mock_aws
 
-    from mq_network import mq_api
+    from mq_network.aws import aws_calls
     from MQ_NETWORK_OF_BROKERS import lambda_handler
 
     print(f"{'N':>5} {'C':>4} {'K':>5}  {'run':<36}{'calls':>6}  by operation")
@@ -55,7 +55,7 @@ def main() -> int:
 
             held = len(mq_backends[emulator.ACCOUNT_ID][emulator.REGION].configs)  # K, listed 100 a page
             first_group = [ids[name] for name in list(ids)[:3]]
-            session = mq_api.rule_session()
+            session = aws_calls.rule_session()
             first = next(iter(ids.items()))
             item = emulator.configuration_item(first[1], first[0])
             current = mq.describe_broker(BrokerId=first[1])["Configurations"]["Current"]

@@ -29,7 +29,7 @@ for page in client.get_paginator("list_brokers").paginate(PaginationConfig={"Pag
 """
 OUTPUTS = ("table", "json", "csv")
 # What the mq-network-audit console script runs; the marker (ignored by main) selects BENCH_BEFORE's code.
-AUDIT = "import sys; from mq_network_tools.audit import main; sys.exit(main(sys.argv[1:3]))"
+AUDIT = "import sys; from mq_network_tools.audit.cli import main; sys.exit(main(sys.argv[1:3]))"
 BEFORE_MARK = "before"
 
 
@@ -50,7 +50,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> int:
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     emulator.use_fake_credentials()
     import boto3
@@ -95,7 +95,7 @@ def main() -> int:
                 f"{statistics.median(cpus[name]):>6.3f}s {statistics.median(cpus[name]) / floor_cpu:>8.3f}x{verdict}"
             )
         probe = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import mq_network_tools.audit"],
+            [sys.executable, "-X", "importtime", "-c", "import mq_network_tools.audit.cli"],
             capture_output=True, text=True, env=env, check=True,
         )  # fmt: skip
         own = []

@@ -46,7 +46,7 @@ class Counting:
         self.latency = latency_ms / 1000
 
     def __call__(self, **kwargs: Any) -> Any:
-        from mq_network_tools import audit
+        from mq_network_tools.audit import cli as audit
 
         session = audit.make_session(**kwargs)
         session.events.register("before-parameter-build", self._count)
@@ -95,7 +95,7 @@ def audit_run(argv: list[str], factory: Counting) -> tuple[int, float, int]:
     """(exit status, wall seconds, brokers in the JSON) of one audit through run_audit."""
     import json
 
-    from mq_network_tools import audit
+    from mq_network_tools.audit import cli as audit
 
     args = audit._parser().parse_args(argv)
     params = audit.parse_parameters(audit.rule_options(args))
@@ -120,7 +120,7 @@ def aggregator_calls(accounts: int) -> int:
 def seed(accounts: int) -> None:
     import boto3
 
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     for a in range(accounts):
         role = f"arn:aws:iam::{account_id(a)}:role/{ROLE}"
@@ -138,7 +138,7 @@ def seed(accounts: int) -> None:
 
 
 def main() -> int:
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     emulator.use_fake_credentials()
     from moto import mock_aws

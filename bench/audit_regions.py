@@ -22,13 +22,13 @@ LATENCIES_MS = (0, 100)
 
 
 def main() -> int:
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     emulator.use_fake_credentials()
     import boto3
 
-    from mq_network.parameters import parse_parameters
-    from mq_network_tools import audit
+    from mq_network.core.parameters import parse_parameters
+    from mq_network_tools.audit import cli as audit
 
     with emulator.moto_server() as url:
         for region in REGIONS_WITH_BROKERS:

@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "MQ_NETWORK_OF_BROKERS"))
 
-from mq_network.parameters import parse_parameters
+from mq_network.core.parameters import parse_parameters
 
 BACKTRACKING = {
     "default": ".+-Broker-[0-9]+",

@@ -141,7 +141,7 @@ def seed(url: str, n: int) -> set[str]:
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "MQ_NETWORK_OF_BROKERS")]
     import boto3
 
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     client = boto3.client(
         "mq", region_name=REGION, endpoint_url=url, aws_access_key_id="bench", aws_secret_access_key="bench"
@@ -191,7 +191,7 @@ def _env(url: str | None = None) -> dict[str, str]:
 def moto_server() -> Iterator[tuple[str, Path]]:
     """The emulator's moto server, its requests logged to a file the call counts are read from."""
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "MQ_NETWORK_OF_BROKERS")]
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     log = Path(tempfile.mkdtemp()) / "moto.log"
     with log.open("w") as handle, emulator.moto_server(handle) as url:

@@ -66,7 +66,7 @@ def hook_request_ms() -> float:
 
 
 def rule_request_ms() -> float:
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     emulator.use_fake_credentials()
     import boto3
@@ -98,7 +98,7 @@ def rule_request_ms() -> float:
 
 def checker_ms(mode: str) -> tuple[float, float]:
     """The checker's median time, and the baseline: reading the same file with json.loads alone."""
-    from mq_network_tools import check
+    from mq_network_tools.prevent import cli as check
 
     resources: dict[str, object] = {}
     for n in range(1000):
@@ -174,7 +174,7 @@ def checker_start_ms(path: Path) -> tuple[float, float]:
 
     check, bare = [], []
     for _ in range(SAMPLES):
-        check.append(run("-m", "mq_network_tools.check", str(path)))
+        check.append(run("-m", "mq_network_tools.prevent.cli", str(path)))
         bare.append(run("-c", "pass"))
     return min(check), min(bare)
 

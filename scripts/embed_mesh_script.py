@@ -15,14 +15,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = (
-    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "naming.py",
-    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "configuration_xml.py",
-    ROOT / "src" / "mq_network_tools" / "mesh.py",
+    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "core" / "naming.py",
+    ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "core" / "configuration_xml.py",
+    ROOT / "src" / "mq_network_tools" / "remediate" / "mesh.py",
 )
 BEGIN = "              Script: |\n"
 END = "            outputs:\n"
 INDENT = " " * 16
-_PACKAGE_IMPORT = re.compile(r"^from mq_network\.\w+ import (\([^)]*\)|[^\n]*)\n", re.M)
+_PACKAGE_IMPORT = re.compile(r"^from mq_network[\w.]* import (\([^)]*\)|[^\n]*)\n", re.M)
 _FUTURE = "from __future__ import annotations\n"
 
 

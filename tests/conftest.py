@@ -10,8 +10,8 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
-from mq_network import mq_api
-from mq_network_tools import emulator
+from mq_network.aws import aws_calls
+from mq_network_tools.demo import emulator
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def mq(aws: None) -> Any:
 
 @pytest.fixture
 def session() -> Any:
-    return mq_api.rule_session()
+    return aws_calls.rule_session()
 
 
 @pytest.fixture

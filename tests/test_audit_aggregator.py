@@ -11,8 +11,10 @@ import boto3
 import pytest
 
 import faults
-from mq_network_tools import audit, audit_aggregator, emulator
-from mq_network_tools.emulator import BrokerSeed, Organization
+from mq_network_tools.audit import aggregator as audit_aggregator
+from mq_network_tools.audit import cli as audit
+from mq_network_tools.demo import emulator
+from mq_network_tools.demo.emulator import BrokerSeed, Organization
 
 ACCOUNTS = ("111111111111", "222222222222")
 REGIONS = ("us-east-1", "eu-west-1")

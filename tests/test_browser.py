@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mq_network_tools import audit, picture
+from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import picture
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER = ROOT / "tests" / "browser"

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from mq_network_tools import check
+from mq_network_tools.prevent import cli as check
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -225,7 +225,7 @@ def test_pre_commit_passes_tf_files_and_make_installs_python_hcl2() -> None:
 
 def test_python_hcl2_is_imported_only_when_a_tf_file_is_met() -> None:
     code = (
-        "import sys, io; from mq_network_tools import check; "
+        "import sys, io; from mq_network_tools.prevent import cli as check; "
         "check.main([sys.argv[1]], io.StringIO(), io.StringIO()); print('hcl2' in sys.modules, 'lark' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'MQ_NETWORK_OF_BROKERS'}"}
@@ -355,7 +355,7 @@ def test_a_lone_surrogate_in_a_name_is_printed_escaped(tmp_path: Path) -> None:
     }
     for output in ("text", "json", "sarif"):
         done = subprocess.run(
-            [sys.executable, "-m", "mq_network_tools.check", str(path), "--output", output],
+            [sys.executable, "-m", "mq_network_tools.prevent.cli", str(path), "--output", output],
             check=False,
             capture_output=True,
             env=env,
@@ -416,7 +416,7 @@ def test_a_closed_pipe_ends_quietly_with_the_verdict_never_a_pass(tmp_path: Path
     path = write(tmp_path, {"Resources": resources}, "many.json")
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'MQ_NETWORK_OF_BROKERS'}"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mq_network_tools.check", path],
+        [sys.executable, "-m", "mq_network_tools.prevent.cli", path],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mq_network.facts import ConfigurationRef, NotRead, from_configuration_item, from_inventory, from_summary
+from mq_network.core.facts import ConfigurationRef, NotRead, from_configuration_item, from_inventory, from_summary
 
 BROKER = "b-1234abcd-0000-4000-8000-000000000001"
 
@@ -66,9 +66,9 @@ from botocore.stub import Stubber  # noqa: E402
 
 import faults  # noqa: E402
 from helpers import by_id, run  # noqa: E402
-from mq_network import mq_api  # noqa: E402
-from mq_network_tools import emulator  # noqa: E402
-from mq_network_tools.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint  # noqa: E402
+from mq_network.aws import aws_calls  # noqa: E402
+from mq_network_tools.demo import emulator  # noqa: E402
+from mq_network_tools.demo.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint  # noqa: E402
 
 CONNECTORS = {"CheckMode": "connectors"}
 
@@ -177,5 +177,5 @@ def test_list_configurations_is_paged_with_next_token() -> None:
         "list_configurations", {"Configurations": [listed("c-2", 1)]}, {"MaxResults": 100, "NextToken": "t1"}
     )
     with stub:
-        assert mq_api.latest_revisions(client) == {"c-1": "3", "c-2": "1"}
+        assert aws_calls.latest_revisions(client) == {"c-1": "3", "c-2": "1"}
     stub.assert_no_pending_responses()

@@ -6,14 +6,14 @@ import base64
 
 import pytest
 
-from mq_network.connectors import (
+from mq_network.core.connectors import (
     MAX_CONFIGURATION_BYTES,
     ConfigurationError,
     decode_revision,
     parse_connectors,
     peer_of,
 )
-from mq_network.network import memberships
+from mq_network.core.network import memberships
 
 CORE = "http://activemq.apache.org/schema/core"
 
@@ -457,7 +457,7 @@ def test_brokers_whose_configuration_was_not_read_still_get_linked_by_others() -
 
 def test_a_large_ring_walks_each_component_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 1,000-broker ring once cost O(N^2 x edges) (54 s); each component is now walked once."""
-    from mq_network import network
+    from mq_network.core import network
 
     size = 400
     ids = [f"b-{n}" for n in range(size)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mq_network.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, DecisionError, decide
-from mq_network.facts import BrokerFacts, Unreadable
-from mq_network.network import Membership
-from mq_network.parameters import parse_parameters
+from mq_network.core.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, DecisionError, decide
+from mq_network.core.facts import BrokerFacts, Unreadable
+from mq_network.core.network import Membership
+from mq_network.core.parameters import parse_parameters
 
 DEFAULTS = parse_parameters({})
 

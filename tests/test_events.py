@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from helpers import run
-from mq_network.events import InvalidEventError
-from mq_network_tools import emulator
+from mq_network.runner.events import InvalidEventError
+from mq_network_tools.demo import emulator
 
 
 def scheduled() -> dict[str, Any]:

@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 import faults
 from faults import failing_answers
 from helpers import by_id, run
-from mq_network import decision
+from mq_network.core import decision
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError, InvalidEventError
-from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint
+from mq_network_tools.demo import emulator
+from mq_network_tools.demo.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint
 
 CONNECTORS = {"CheckMode": "connectors"}
 
@@ -188,7 +188,7 @@ def test_an_unexpected_exception_in_the_decision_fails_the_invocation(
     def broken(*_: Any, **__: Any) -> Any:
         raise error
 
-    monkeypatch.setattr("mq_network.evaluate.decide", broken)
+    monkeypatch.setattr("mq_network.runner.judging.decide", broken)
     with pytest.raises(type(error)):
         run(emulator.scheduled_event())
     assert run_record(records, logging.ERROR)["error"] == type(error).__name__

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from helpers import run
-from mq_network import mq_api
+from mq_network.aws import aws_calls
 from MQ_NETWORK_OF_BROKERS import InvalidEventError
-from mq_network_tools import emulator
+from mq_network_tools.demo import emulator
 
 JUNK = st.one_of(
     st.none(),
@@ -47,7 +47,7 @@ def _answer(parsed: dict[str, Any]) -> Any:
 def _invoke(
     event: Any, list_brokers: dict[str, Any] | None = None
 ) -> tuple[Any, list[list[Any]], BaseException | None]:
-    session = mq_api.rule_session()
+    session = aws_calls.rule_session()
     sent: list[list[Any]] = []
 
     def note(params: dict[str, Any], **_: Any) -> None:
@@ -129,7 +129,7 @@ def test_any_change_event_is_refused_before_any_call_or_judged_once(
             "configurationItem": item,
         }
     )
-    with emulator.ApiCalls(mq_api.rule_session()) as calls:
+    with emulator.ApiCalls(aws_calls.rule_session()) as calls:
         result, sent, error = _invoke(event)
     if isinstance(error, InvalidEventError):
         assert calls.total == 0

@@ -11,10 +11,10 @@ import pytest
 
 import faults
 from helpers import by_id, run
-from mq_network.connectors import Peer
-from mq_network.peers import PeerStatus, _status
-from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
+from mq_network.aws.peer_lookup import PeerStatus, _status
+from mq_network.core.connectors import Peer
+from mq_network_tools.demo import emulator
+from mq_network_tools.demo.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
 
 CONNECTORS = {"CheckMode": "connectors"}
 
@@ -261,7 +261,7 @@ def test_a_hostile_peer_id_never_reaches_the_query(mq: Any, prior: Any) -> None:
 
 
 def test_aggregator_name_is_validated() -> None:
-    from mq_network.parameters import ParameterError, parse_parameters
+    from mq_network.core.parameters import ParameterError, parse_parameters
 
     with pytest.raises(ParameterError, match="AggregatorName"):
         parse_parameters({"AggregatorName": "org' OR 1=1"})

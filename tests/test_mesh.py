@@ -17,7 +17,8 @@ from botocore.awsrequest import AWSResponse
 from cfnlint.decode import cfn_yaml
 
 from helpers import by_id, run
-from mq_network_tools import emulator, mesh, plan
+from mq_network_tools.demo import emulator
+from mq_network_tools.remediate import mesh, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))

@@ -9,10 +9,10 @@ import pytest
 from botocore.stub import Stubber
 
 from helpers import by_id, run
-from mq_network import gather, mq_api
-from mq_network.facts import BrokerFactsError, Unreadable
-from mq_network.parameters import parse_parameters
-from mq_network_tools import emulator
+from mq_network.aws import aws_calls, broker_reads
+from mq_network.core.facts import BrokerFactsError, Unreadable
+from mq_network.core.parameters import parse_parameters
+from mq_network_tools.demo import emulator
 
 
 def summary(n: int, mode: str = "SINGLE_INSTANCE") -> dict[str, Any]:
@@ -51,7 +51,7 @@ def test_list_brokers_follows_next_token_in_pages_of_100(stubbed: Any) -> None:
         {"BrokerSummaries": [summary(n) for n in range(200, 250)]},
         {"MaxResults": 100, "NextToken": "t2"},
     )
-    brokers = gather.gather_brokers(client, parse_parameters({}))
+    brokers = broker_reads.gather_brokers(client, parse_parameters({}))
     stubber.assert_no_pending_responses()
     assert [b.name for b in brokers] == [f"m-Broker-{n}" for n in range(250)]
     assert brokers[0].engine_type == "ActiveMQ"
@@ -62,7 +62,7 @@ def test_a_broker_listed_on_two_pages_is_evaluated_once(stubbed: Any) -> None:
     client, stubber = stubbed
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)], "NextToken": "t"})
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(2), summary(3)]})
-    assert [b.name for b in gather.gather_brokers(client, parse_parameters({}))] == [
+    assert [b.name for b in broker_reads.gather_brokers(client, parse_parameters({}))] == [
         "m-Broker-1",
         "m-Broker-2",
         "m-Broker-3",
@@ -74,7 +74,7 @@ def test_tags_are_read_only_with_a_scope_and_a_vanished_broker_is_skipped(stubbe
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)]})
     stubber.add_response("list_tags", {"Tags": {"env": "prod"}}, {"ResourceArn": summary(1)["BrokerArn"]})
     stubber.add_client_error("list_tags", "NotFoundException", http_status_code=404)
-    brokers = gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+    brokers = broker_reads.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
     stubber.assert_no_pending_responses()
     assert [(b.name, b.tags) for b in brokers] == [("m-Broker-1", {"env": "prod"})]
 
@@ -84,7 +84,7 @@ def test_tag_read_denied_makes_that_broker_unreadable_not_the_run(stubbed: Any) 
     stubber.add_response("list_brokers", {"BrokerSummaries": [summary(1), summary(2)]})
     stubber.add_client_error("list_tags", "AccessDeniedException", http_status_code=403)
     stubber.add_response("list_tags", {"Tags": {"env": "prod"}})
-    denied, tagged = gather.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
+    denied, tagged = broker_reads.gather_brokers(client, parse_parameters({"ScopeTagKey": "env"}))
     assert denied.tags == Unreadable("ListTags failed (AccessDeniedException)")
     assert tagged.tags == {"env": "prod"}
 
@@ -94,7 +94,7 @@ def test_a_summary_without_an_id_takes_it_from_the_arn(stubbed: Any) -> None:
     broken = summary(1)
     expected = broken.pop("BrokerId")
     stubber.add_response("list_brokers", {"BrokerSummaries": [broken]})
-    [found] = gather.gather_brokers(client, parse_parameters({}))
+    [found] = broker_reads.gather_brokers(client, parse_parameters({}))
     assert found.broker_id == expected
 
 
@@ -105,7 +105,7 @@ def test_a_summary_without_id_or_arn_stops_the_run(stubbed: Any) -> None:
     del broken["BrokerId"], broken["BrokerArn"]
     stubber.add_response("list_brokers", {"BrokerSummaries": [broken]})
     with pytest.raises(BrokerFactsError, match="without BrokerId or BrokerArn"):
-        gather.gather_brokers(client, parse_parameters({}))
+        broker_reads.gather_brokers(client, parse_parameters({}))
 
 
 def test_put_evaluations_batches_of_100_report_what_is_still_refused() -> None:
@@ -123,7 +123,7 @@ def test_put_evaluations_batches_of_100_report_what_is_still_refused() -> None:
         stubber.add_response("put_evaluations", {"FailedEvaluations": []})
         stubber.add_response("put_evaluations", {"FailedEvaluations": [evaluations[150]]})
         stubber.add_response("put_evaluations", {})
-        refused = mq_api.put_evaluations(client, evaluations, "token", test_mode=False)
+        refused = aws_calls.put_evaluations(client, evaluations, "token", test_mode=False)
         stubber.assert_no_pending_responses()
     assert [e["ComplianceResourceId"] for e in refused] == ["b-150"]
 

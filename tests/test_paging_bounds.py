@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from mq_network import mq_api
-from mq_network.mq_api import RepeatedTokenError
-from mq_network_tools import mesh
+from mq_network.aws import aws_calls
+from mq_network.aws.aws_calls import RepeatedTokenError
+from mq_network_tools.remediate import mesh
 
 GIVE_UP = 50
 
@@ -41,21 +41,21 @@ def client(**methods: Callable[..., Any]) -> Any:
 def test_the_inventory_query_stops_on_a_repeated_token() -> None:
     endless = Endless({"Results": []})
     with pytest.raises(RepeatedTokenError, match="SelectResourceConfig"):
-        mq_api.config_inventory(client(select_resource_config=endless))
+        aws_calls.config_inventory(client(select_resource_config=endless))
     assert endless.calls == 3  # A, B, then A again
 
 
 def test_the_aggregator_query_stops_on_a_repeated_token() -> None:
     endless = Endless({"Results": []})
     with pytest.raises(RepeatedTokenError, match="SelectAggregateResourceConfig"):
-        mq_api.aggregated_brokers(client(select_aggregate_resource_config=endless), "org", ["b-1"])
+        aws_calls.aggregated_brokers(client(select_aggregate_resource_config=endless), "org", ["b-1"])
     assert endless.calls == 3
 
 
 def test_earlier_results_stop_on_a_repeated_token() -> None:
     endless = Endless({"EvaluationResults": []})
     fake = client(get_compliance_details_by_config_rule=endless)
-    access = mq_api.AwsAccess("us-east-1", session=SimpleNamespace(client=lambda *a, **k: fake))  # type: ignore[arg-type]
+    access = aws_calls.AwsAccess("us-east-1", session=SimpleNamespace(client=lambda *a, **k: fake))  # type: ignore[arg-type]
     with pytest.raises(RepeatedTokenError, match="GetComplianceDetailsByConfigRule"):
         access.earlier_results("MQ_NETWORK_OF_BROKERS")
     assert endless.calls == 3
@@ -72,14 +72,14 @@ def test_list_brokers_stops_on_a_token_that_comes_round_again() -> None:
     for n in range(GIVE_UP):
         stub.add_response("list_brokers", {"BrokerSummaries": [], "NextToken": "AB"[n % 2]})
     with stub, pytest.raises(RepeatedTokenError, match="ListBrokers"):
-        mq_api.list_broker_summaries(mq)
+        aws_calls.list_broker_summaries(mq)
     assert len(stub._queue) == GIVE_UP - 3  # A, B, then A again
 
 
 def test_list_configurations_stops_on_a_repeated_token() -> None:
     endless = Endless({"Configurations": []})
     with pytest.raises(RepeatedTokenError, match="ListConfigurations"):
-        mq_api.latest_revisions(client(list_configurations=endless))
+        aws_calls.latest_revisions(client(list_configurations=endless))
     assert endless.calls == 3
 
 
@@ -97,15 +97,15 @@ def test_the_remediation_stops_on_a_repeated_token() -> None:
 def test_a_repeated_token_fails_the_invocation_so_lambda_retries(aws: None, prior: Any) -> None:
     """End to end: not a returned error dict, not a verdict; the handler raises."""
     from helpers import run
-    from mq_network_tools import emulator
+    from mq_network_tools.demo import emulator
 
     endless = Endless({"BrokerSummaries": []})
-    original = mq_api.list_broker_summaries
+    original = aws_calls.list_broker_summaries
 
     def listed(mq_client: Any) -> list[dict[str, Any]]:
         return original(client(list_brokers=endless))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mq_api, "list_broker_summaries", listed)
+        patch.setattr(aws_calls, "list_broker_summaries", listed)
         with pytest.raises(RepeatedTokenError, match="ListBrokers"):
             run(emulator.scheduled_event({}))

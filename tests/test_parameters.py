@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mq_network.parameters import ParameterError, parse_parameters
+from mq_network.core.parameters import ParameterError, parse_parameters
 
 
 def test_defaults_follow_the_source_rule() -> None:

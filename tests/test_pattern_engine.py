@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from mq_network.decision import decide
-from mq_network.facts import BrokerFacts
-from mq_network.parameters import SPECS_BY_NAME, ParameterError, parse_parameters
+from mq_network.core.decision import decide
+from mq_network.core.facts import BrokerFacts
+from mq_network.core.parameters import SPECS_BY_NAME, ParameterError, parse_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 WALK_AROUND = "(?:a|a)" * 20
@@ -68,7 +68,8 @@ def test_a_pattern_re2_cannot_compile_is_a_parameter_error_that_says_so(pattern:
 
 def test_the_hook_check_and_audit_refuse_it_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     from mq_network import hook
-    from mq_network_tools import audit, check
+    from mq_network_tools.audit import cli as audit
+    from mq_network_tools.prevent import cli as check
 
     monkeypatch.setenv("MQ_NETWORK_RULE_PARAMETERS", json.dumps({"BrokerNamePattern": LOOKAHEAD}))
     answer = hook.lambda_handler({"clientRequestToken": "t"})
@@ -85,7 +86,7 @@ def test_re2_is_loaded_only_when_a_pattern_is_used() -> None:
     """Cold start: the default pattern in connectors mode never loads RE2; a custom pattern does."""
     probe = (
         "import sys; sys.path.insert(0, 'MQ_NETWORK_OF_BROKERS'); import MQ_NETWORK_OF_BROKERS; "
-        "from mq_network.parameters import parse_parameters; "
+        "from mq_network.core.parameters import parse_parameters; "
         "parse_parameters({'CheckMode': 'connectors'}); before = 're2' in sys.modules; "
         "parse_parameters({'BrokerNamePattern': 'orders-Broker-[0-9]+'}); print(before, 're2' in sys.modules)"
     )

@@ -9,11 +9,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from helpers import by_id, run
-from mq_network import mq_api
-from mq_network.connectors import Peer
-from mq_network.peers import aggregator_resolver
-from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
+from mq_network.aws import aws_calls
+from mq_network.aws.peer_lookup import aggregator_resolver
+from mq_network.core.connectors import Peer
+from mq_network_tools.demo import emulator
+from mq_network_tools.demo.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
 
 FAR = "us-west-2"
 CONNECTORS = {"CheckMode": "connectors", "AggregatorName": "org"}
@@ -29,8 +29,8 @@ def far_peer(broker_id: str) -> Peer:
 
 def test_eighty_long_ids_are_asked_in_queries_under_the_limit() -> None:
     ids = [long_id(n) for n in range(80)]  # 64 characters each: one IN (...) list made 5,556 characters
-    queries = mq_api.aggregate_queries(ids)
-    assert all(len(expression.encode()) <= mq_api.EXPRESSION_BUDGET < 4096 for _chunk, expression in queries)
+    queries = aws_calls.aggregate_queries(ids)
+    assert all(len(expression.encode()) <= aws_calls.EXPRESSION_BUDGET < 4096 for _chunk, expression in queries)
     assert [broker_id for chunk, _expression in queries for broker_id in chunk] == ids
     assert all(all(f"'{i}'" in expression for i in chunk) for chunk, expression in queries)
     assert len(queries) == 2
@@ -63,7 +63,7 @@ def test_a_failing_query_fails_only_its_own_peers_and_names_its_error() -> None:
     alive = {"accountId": "111122223333", "awsRegion": FAR, "configurationItemStatus": "OK"}
     aggregator = Aggregator({i: alive for i in ids}, refused=ids[0], code="InvalidExpressionException")
     statuses = aggregator_resolver(aggregator, "org")([far_peer(i) for i in ids])
-    [first, _second] = mq_api.aggregate_queries(ids)
+    [first, _second] = aws_calls.aggregate_queries(ids)
     failed = {key for key, status in statuses.items() if status.failed}
     assert failed == set(first[0])
     assert all(statuses[i].exists for i in ids if i not in failed)
@@ -73,10 +73,10 @@ def test_a_failing_query_fails_only_its_own_peers_and_names_its_error() -> None:
 
 
 def test_the_annotation_names_the_error_and_blames_permissions_only_when_denied() -> None:
-    from mq_network.decision import decide
-    from mq_network.facts import BrokerFacts
-    from mq_network.network import Membership
-    from mq_network.parameters import parse_parameters
+    from mq_network.core.decision import decide
+    from mq_network.core.facts import BrokerFacts
+    from mq_network.core.network import Membership
+    from mq_network.core.parameters import parse_parameters
 
     params = parse_parameters({"CheckMode": "connectors"})
     broker = BrokerFacts("b-1", "dr", "SINGLE_INSTANCE", "ACTIVEMQ", "RUNNING")

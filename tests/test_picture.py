@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from mq_network_tools import audit, picture
-from mq_network_tools.audit import Row, Summary
+from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import picture
+from mq_network_tools.audit.cli import Row, Summary
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER = ROOT / "tests" / "browser"

@@ -13,7 +13,7 @@ from cfnlint.decode import cfn_yaml
 
 from helpers import hook_request as request
 from mq_network import hook
-from mq_network_tools import check
+from mq_network_tools.prevent import cli as check
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "templates"
@@ -260,7 +260,7 @@ def test_a_pre_commit_hook_runs_the_check() -> None:
 
     [entry] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert entry["id"] == "mq-network-check" and entry["entry"] == "mq-network-check"
-    assert 'mq-network-check = "mq_network_tools.check:main"' in (ROOT / "pyproject.toml").read_text()
+    assert 'mq-network-check = "mq_network_tools.prevent.cli:main"' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_a_thousand_resource_template_is_checked(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import pytest
 
 from helpers import hook_request as request
 from mq_network import hook
-from mq_network.parameters import parse_parameters
-from mq_network.planned import Unknown, judge_planned
-from mq_network_tools import check
+from mq_network.core.parameters import parse_parameters
+from mq_network.core.predeploy import Unknown, judge_planned
+from mq_network_tools.prevent import cli as check
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "templates"
@@ -60,7 +60,7 @@ def test_the_registry_schema_accepts_the_enums_in_any_case() -> None:
     """cfn-lint's copy of the registry schema is the judge: these lower-case values are valid."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    from mq_network.name_shape import NAME_CHARACTERS, NAME_LIMIT
+    from mq_network.core.name_shape import NAME_CHARACTERS, NAME_LIMIT
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::AmazonMQ::Broker").schema
     properties = schema["properties"]
@@ -105,7 +105,7 @@ def test_a_literal_mode_failure_decides_whatever_the_name() -> None:
 
 
 def test_a_computed_tag_does_not_hide_a_literal_scope_tag() -> None:
-    from mq_network.planned import PartialTags
+    from mq_network.core.predeploy import PartialTags
 
     scoped = parse_parameters({"ScopeTagKey": "env", "ScopeTagValue": "prod"})
     tags = PartialTags({"env": "prod", "owner": Unknown("computed")})
@@ -116,7 +116,7 @@ def test_a_computed_tag_does_not_hide_a_literal_scope_tag() -> None:
 
 
 def test_what_could_make_it_not_applicable_keeps_a_failure_unknown() -> None:
-    from mq_network.planned import PartialTags
+    from mq_network.core.predeploy import PartialTags
 
     scoped = parse_parameters({"ScopeTagKey": "env", "ScopeTagValue": "prod"})
     computed_scope = PartialTags({"env": Unknown("Ref Env")})
@@ -129,7 +129,7 @@ def test_what_could_make_it_not_applicable_keeps_a_failure_unknown() -> None:
 
 
 def test_choices_decide_when_every_value_agrees() -> None:
-    from mq_network.planned import Choice
+    from mq_network.core.predeploy import Choice
 
     cluster = Choice(("CLUSTER_MULTI_AZ",), "Ref Mode")
     assert judge_planned("B", "orders-Broker-1", cluster, "ACTIVEMQ", {}, DEFAULTS).status == "NON_COMPLIANT"
@@ -145,7 +145,7 @@ STACK = ("hole", "Ref AWS::StackName")  # made a name_shape.Hole in the tests (a
 
 
 def can_match(parts: tuple[Any, ...], pattern: re.Pattern[str]) -> bool:
-    from mq_network.name_shape import Hole, can_match
+    from mq_network.core.name_shape import Hole, can_match
 
     return can_match(tuple(Hole(p[1]) if p == STACK else p for p in parts), pattern)
 
@@ -188,8 +188,8 @@ def test_name_shape_agrees_with_re_on_fillers() -> None:
 
 
 def test_a_shape_that_cannot_match_is_non_compliant_one_that_could_is_unknown() -> None:
-    from mq_network.name_shape import Hole
-    from mq_network.planned import Shape
+    from mq_network.core.name_shape import Hole
+    from mq_network.core.predeploy import Shape
 
     stack = Hole("Ref AWS::StackName")
     never = judge_planned("B", Shape((stack, "-Broker"), "Fn::Join"), "SINGLE_INSTANCE", "ACTIVEMQ", {}, DEFAULTS)
@@ -553,7 +553,7 @@ def test_cfn_lint_is_an_optional_dependency_imported_only_for_for_each(tmp_path:
     assert not any(d.startswith("cfn-lint") for d in project["dependencies"])
     plain = template(tmp_path, {"Member": broker()})
     script = (
-        "import sys\nfrom mq_network_tools.check import main\n"
+        "import sys\nfrom mq_network_tools.prevent.cli import main\n"
         f"status = main([{str(plain)!r}])\n"
         "assert status == 0, status\n"
         "assert not any(m.split('.')[0] == 'cfnlint' for m in sys.modules), 'cfn-lint imported'\n"

@@ -9,9 +9,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from mq_network.facts import RESOURCE_TYPE
-from mq_network.parameters import SPECS_BY_NAME
-from mq_network_tools import demo
+from mq_network.core.facts import RESOURCE_TYPE
+from mq_network.core.parameters import SPECS_BY_NAME
+from mq_network_tools.demo import cli as demo
 
 ROOT = Path(__file__).resolve().parent.parent
 RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
@@ -54,7 +54,7 @@ def test_rule_folder_holds_only_what_lambda_and_rdk_need() -> None:
     ).stdout.split()
     allowed = re.compile(
         r"MQ_NETWORK_OF_BROKERS/(MQ_NETWORK_OF_BROKERS(_test)?\.py|parameters\.json|requirements\.txt"
-        r"|mq_network/\w+\.py)$"
+        r"|mq_network/(\w+/)?\w+\.py)$"
     )
     assert tracked
     assert [path for path in tracked if not allowed.match(path)] == []

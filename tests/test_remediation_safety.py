@@ -18,10 +18,11 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from helpers import by_id, run
-from mq_network.decision import decide
-from mq_network.facts import BrokerFacts
-from mq_network.parameters import parse_parameters
-from mq_network_tools import emulator, mesh, plan
+from mq_network.core.decision import decide
+from mq_network.core.facts import BrokerFacts
+from mq_network.core.parameters import parse_parameters
+from mq_network_tools.demo import emulator
+from mq_network_tools.remediate import mesh, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
@@ -373,7 +374,7 @@ def test_the_source_configuration_is_read_with_the_rules_bounded_reader(mq: Any)
     with pytest.raises(mesh.MeshError, match="larger than 1024 KiB"):
         mesh.mesh_xml(base64.b64decode(huge).decode(), [], "admin")
     with pytest.raises(mesh.MeshError, match="larger than 1024 KiB"):
-        from mq_network.configuration_xml import ConfigurationError, decode_revision
+        from mq_network.core.configuration_xml import ConfigurationError, decode_revision
 
         try:
             decode_revision(huge)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mq_network.name_shape import Hole, can_match
-from mq_network.patterns import NamePattern
-from mq_network_tools import check
+from mq_network.core.name_shape import Hole, can_match
+from mq_network.core.patterns import NamePattern
+from mq_network_tools.prevent import cli as check
 
 TEMPLATE = """\
 Resources:
@@ -108,7 +108,7 @@ class _Aggregator:
 def test_aggregator_the_newest_item_wins_so_a_broker_deleted_between_pages_is_left_out() -> None:
     """The same broker on two pages (the code's own case: Config recorded it between them): its newer
     item says ResourceDeleted, yet the older, current item is kept and judged as a running broker."""
-    from mq_network_tools.audit_aggregator import read_organization
+    from mq_network_tools.audit.aggregator import read_organization
 
     item = {
         "resourceId": "b-1234abcd-56ef-78ab-90cd-1234567890ab",

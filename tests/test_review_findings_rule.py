@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from mq_network.connectors import Connector, ConnectorReport, Peer, parse_connectors
-from mq_network.decision import decide
-from mq_network.facts import BrokerFacts, ConfigurationRef, recorded_configuration
-from mq_network.network import memberships
-from mq_network.parameters import parse_parameters
+from mq_network.core.connectors import Connector, ConnectorReport, Peer, parse_connectors
+from mq_network.core.decision import decide
+from mq_network.core.facts import BrokerFacts, ConfigurationRef, recorded_configuration
+from mq_network.core.network import memberships
+from mq_network.core.parameters import parse_parameters
 
 CORE = "http://activemq.apache.org/schema/core"
 ME = "b-11111111-1111-1111-1111-111111111111"
@@ -114,7 +114,7 @@ def test_a_change_event_looks_at_its_broker_a_few_times_not_after_every_read(mon
     """network_evidence(focus=...) computed every broker's membership after each read until the focus's
     network was big enough: for a focus with no links in a 300-broker region, 240 s for the first 126
     reads (past Lambda's timeout for 300). Now: the focus's membership only, after 1, 2, 4... reads."""
-    from mq_network.gather import network_evidence
+    from mq_network.aws.broker_reads import network_evidence
 
     reports = _region(100, 5, [None, 1, 2, 3, 7, 50])
     xml_by_config: dict[str, str] = {}
@@ -142,16 +142,16 @@ def test_a_change_event_looks_at_its_broker_a_few_times_not_after_every_read(mon
         )
     ]
 
-    from mq_network import gather
+    from mq_network.aws import broker_reads
 
     searches: list[object] = []
-    real = gather.memberships
+    real = broker_reads.memberships
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         searches.append(kwargs.get("only"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(gather, "memberships", counted)
+    monkeypatch.setattr(broker_reads, "memberships", counted)
     found = network_evidence(_RevisionsMQ(xml_by_config), brokers, focus="b-lonely")
     # looked at after 1, 2, 4 ... 64 reads (one broker's search each), then once for the answer
     assert searches[:-1] == ["b-lonely"] * 7 and len(searches) == 8, searches

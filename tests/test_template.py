@@ -15,9 +15,9 @@ from cfnlint.decode import cfn_yaml
 
 import faults
 from helpers import RefusingConfig, run
-from mq_network.parameters import PARAMETER_SPECS
-from mq_network_tools import emulator
-from mq_network_tools.emulator import BrokerSeed
+from mq_network.core.parameters import PARAMETER_SPECS
+from mq_network_tools.demo import emulator
+from mq_network_tools.demo.emulator import BrokerSeed
 
 ROOT = Path(__file__).resolve().parent.parent
 RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
@@ -58,10 +58,10 @@ def recorded_actions() -> dict[str, set[str]]:
     """
     from moto import mock_aws
 
-    from mq_network import mq_api
+    from mq_network.aws import aws_calls
 
     emulator.use_fake_credentials()
-    session = mq_api.rule_session()
+    session = aws_calls.rule_session()
     recorded: dict[str, set[str]] = {}
     for mode, extra in (("own", {}), ("assuming", {"ExecutionRoleName": "mq-audit"})):
         with mock_aws(), emulator.PagedListBrokers(), emulator.PriorResults(["b-gone"]):

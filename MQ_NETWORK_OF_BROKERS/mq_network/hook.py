@@ -20,8 +20,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .parameters import ParameterError, RuleParameters, parse_parameters
-from .planned import UNKNOWN, Planned, cloudformation_broker, judged_properties
+from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.core.predeploy import UNKNOWN, Planned, cloudformation_broker, judged_properties
 
 TARGET = "AWS::AmazonMQ::Broker"
 _JUDGED = ("CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION")

@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = {
-    "audit": "mq_network_tools.audit",
-    "plan": "mq_network_tools.plan",
-    "demo": "mq_network_tools.demo",
-    "check": "mq_network_tools.check",
+    "audit": "mq_network_tools.audit.cli",
+    "plan": "mq_network_tools.remediate.plan",
+    "demo": "mq_network_tools.demo.cli",
+    "check": "mq_network_tools.prevent.cli",
 }
 
 

@@ -16,7 +16,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mq_network_tools import emulator
+from mq_network_tools.demo import emulator
 
 CORE = "http://activemq.apache.org/schema/core"
 KINDS = ("mesh", "hub", "chain", "ring", "random")

@@ -28,7 +28,7 @@ import pytest
 from moto import mock_aws
 
 from helpers import by_id, run
-from mq_network_tools import emulator
+from mq_network_tools.demo import emulator
 
 from .conftest import FIGURES
 from .generate import generate

@@ -19,7 +19,8 @@ import pytest
 from moto import mock_aws
 
 from helpers import by_id, run
-from mq_network_tools import emulator, mesh
+from mq_network_tools.demo import emulator
+from mq_network_tools.remediate import mesh
 
 from .conftest import FIGURES
 from .harness import CORE, Cluster

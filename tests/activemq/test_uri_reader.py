@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mq_network.uris import UriError, read_uri
+from mq_network.core.uris import UriError, read_uri
 
 from .conftest import FIGURES
 from .harness import ACTIVEMQ_HOME

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .mesh import (
+from mq_network_tools.remediate.mesh import (
     CHECKLIST,
     MESH_MODES,
     PEER_MARKER,
@@ -372,7 +372,7 @@ def _read_plan(args: argparse.Namespace) -> MeshPlan:
 
 def _demo_plan(args: argparse.Namespace) -> MeshPlan:
     """The plan for the demo account's lonely broker, on moto in this process (nothing leaves it)."""
-    from . import emulator
+    from mq_network_tools.demo import emulator
 
     emulator.use_fake_credentials()
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):

@@ -21,11 +21,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mq_network.configuration_xml import ConfigurationError, decode_revision, parse_configuration
-from mq_network.connectors import ConnectorReport, Peer, parse_connectors
-from mq_network.network import Membership, memberships
-from mq_network.parameters import RuleParameters
-from mq_network.planned import Unknown
+from mq_network.core.configuration_xml import ConfigurationError, decode_revision, parse_configuration
+from mq_network.core.connectors import ConnectorReport, Peer, parse_connectors
+from mq_network.core.network import Membership, memberships
+from mq_network.core.parameters import RuleParameters
+from mq_network.core.predeploy import Unknown
 
 BROKER = "AWS::AmazonMQ::Broker"
 CONFIGURATION = "AWS::AmazonMQ::Configuration"

@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .connectors import Connector, ConnectorReport, Peer
-from .peers import NOT_VERIFIED, PeerStatus
+from mq_network.aws.peer_lookup import NOT_VERIFIED, PeerStatus
+from mq_network.core.connectors import Connector, ConnectorReport, Peer
 
 _UNLIMITED = 1 << 30  # a negative TTL: ActiveMQ sets no hop limit
 

@@ -25,14 +25,13 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network import mq_api
-from mq_network.decision import decide
-from mq_network.facts import NOT_READ, BrokerFacts, Tags, Unreadable, recorded_configuration
-from mq_network.mq_api import QUERY_PAGE
-from mq_network.parameters import RuleParameters
-
-from .audit import Failure, Row, judged_row
-from .options import printable
+from mq_network.aws import aws_calls
+from mq_network.aws.aws_calls import QUERY_PAGE
+from mq_network.core.decision import decide
+from mq_network.core.facts import NOT_READ, BrokerFacts, Tags, Unreadable, recorded_configuration
+from mq_network.core.parameters import RuleParameters
+from mq_network_tools.audit.cli import Failure, Row, judged_row
+from mq_network_tools.cli_options import printable
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 # Every field the decision reads, and where the broker is. The flat ConfigurationId/Revision pair is
@@ -71,7 +70,7 @@ def _pages(
     request: Mapping[str, Any],
     calls: dict[str, int],
 ) -> Iterator[Mapping[str, Any]]:
-    """mq_api.pages (a NextToken given twice ends the paging), counted, and bounded by MAX_PAGES; a
+    """aws_calls.pages (a NextToken given twice ends the paging), counted, and bounded by MAX_PAGES; a
     token repeated or not a string, or too many pages, is a PagingError: the audit stops (exit 3)."""
 
     def counted(**kwargs: Any) -> Mapping[str, Any]:
@@ -85,14 +84,14 @@ def _pages(
         return answer
 
     try:
-        for page, answer in enumerate(mq_api.pages(counted, operation, request), start=1):
+        for page, answer in enumerate(aws_calls.pages(counted, operation, request), start=1):
             yield answer
             if page >= MAX_PAGES and answer.get("NextToken"):
                 raise PagingError(
                     f"{operation} on aggregator {aggregator} was still paging after {MAX_PAGES} pages: "
                     "the run stops rather than page without end"
                 )
-    except mq_api.RepeatedTokenError:
+    except aws_calls.RepeatedTokenError:
         raise PagingError(
             f"{operation} on aggregator {aggregator} returned a NextToken a second time (after "
             f"{calls.get(operation, 0)} pages): the query would never end, so the run stops. Fix: run it "
@@ -110,7 +109,7 @@ def select_all(config_client: Any, aggregator: str, expression: str, calls: dict
     for answer in _pages(
         config_client.select_aggregate_resource_config, "SelectAggregateResourceConfig", aggregator, request, calls
     ):
-        yield from mq_api.result_rows(answer)
+        yield from aws_calls.result_rows(answer)
 
 
 def source_statuses(config_client: Any, aggregator: str, calls: dict[str, int]) -> list[dict[str, Any]]:
@@ -212,7 +211,7 @@ def judge(
         for (account, region), brokers in facts.items():
             rows += [judged_row(account, region, b, decide(b, params)) for b in brokers]
         return _sorted(rows), failures
-    from mq_network.gather import network_evidence
+    from mq_network.aws.broker_reads import network_evidence
 
     def one(place: tuple[str, str]) -> tuple[list[Row], list[Failure]]:
         account, region = place
@@ -246,7 +245,7 @@ def judge(
 def organization_resolver(organization: Organization, fallback: Any) -> Any:
     """Peers: every broker the aggregator's items hold is known to exist (with its account and
     region); the rest (deleted, unrecorded) are asked of the aggregator by ID. Thread-safe."""
-    from mq_network.peers import listed_resolver
+    from mq_network.aws.peer_lookup import listed_resolver
 
     known = {
         str(row["resourceId"]).lower(): (str(row.get("accountId")), str(row.get("awsRegion")), None)
@@ -326,9 +325,8 @@ def run_organization(
     """`--source aggregator`: read the organization, judge it, write it as every audit is written."""
     import time
 
-    from mq_network.mq_api import RETRY_CONFIG
-
-    from . import audit
+    from mq_network.aws.aws_calls import RETRY_CONFIG
+    from mq_network_tools.audit import cli as audit
 
     started = time.monotonic()
     aggregator = str(params.aggregator_name)
@@ -376,7 +374,7 @@ def run_organization(
     )
     resolver = None
     if params.checks_connectors:
-        from mq_network.peers import aggregator_resolver
+        from mq_network.aws.peer_lookup import aggregator_resolver
 
         resolver = organization_resolver(organization, aggregator_resolver(config, aggregator))
     rows, judged_failures = judge(organization, params, clients.get, resolver)
@@ -406,9 +404,8 @@ def _member_clients(
 ) -> dict[tuple[str, str], Any]:
     """An Amazon MQ client per (account, region) holding brokers, through the member role (one
     AssumeRole per account), or the exception that stopped it. Built here, in one thread."""
-    from mq_network.mq_api import RETRY_CONFIG
-
-    from . import audit
+    from mq_network.aws.aws_calls import RETRY_CONFIG
+    from mq_network_tools.audit import cli as audit
 
     places = sorted({(str(r.get("accountId")), str(r.get("awsRegion"))) for r in organization.items})
     sts = session.client("sts", region_name=session.region_name, endpoint_url=endpoint, config=RETRY_CONFIG)

@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
-from .facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
-from .naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
-from .network import Membership
-from .parameters import SPECS_BY_NAME, RuleParameters
-from .peers import failure_advice
+from mq_network.aws.peer_lookup import failure_advice
+from mq_network.core.facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
+from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
+from mq_network.core.network import Membership
+from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
 
 COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"

@@ -10,7 +10,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .configuration_xml import MAX_CONFIGURATION_BYTES, ConfigurationError, decode_revision, parse_configuration
+from mq_network.core.configuration_xml import (
+    MAX_CONFIGURATION_BYTES,
+    ConfigurationError,
+    decode_revision,
+    parse_configuration,
+)
 
 __all__ = [
     "MAX_CONFIGURATION_BYTES",
@@ -82,7 +87,7 @@ class ConnectorReport(NamedTuple):
 
 def parse_connectors(xml_text: str) -> ConnectorReport:
     """Every <networkConnector> of an ActiveMQ configuration; comments never count."""
-    from .uris import UriError, redact  # the URI reader loads with the first configuration read
+    from mq_network.core.uris import UriError, redact  # the URI reader loads with the first configuration read
 
     root = parse_configuration(xml_text)
     connectors: list[Connector] = []
@@ -156,7 +161,7 @@ def _local(tag: str) -> str:
 def _targets(uri: str) -> tuple[tuple[Peer | IgnoredPeer, ...], bool]:
     """Each distinct target of a connector URI as ActiveMQ reads it, and whether a failover: among
     them loses a duplex bridge's way back; UriError when ActiveMQ cannot read it or it names no host."""
-    from .uris import UriError, read_uri
+    from mq_network.core.uris import UriError, read_uri
 
     reading = read_uri(uri)
     if reading.agent in _LOCAL_SCHEMES:
@@ -193,7 +198,7 @@ def _unreachable(host: str) -> str | None:
         return "a loopback host name reaches only the broker's own machine"
     import ipaddress
 
-    from .uris import ipv4_readings
+    from mq_network.core.uris import ipv4_readings
 
     try:
         addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address(host)]

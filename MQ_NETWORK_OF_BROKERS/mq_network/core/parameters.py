@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .patterns import SYNTAX, NamePattern, PatternError
+from mq_network.core.patterns import SYNTAX, NamePattern, PatternError
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")

@@ -23,10 +23,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mq_network.parameters import RuleParameters
-from mq_network.planned import UNKNOWN, Planned, Unknown, judge_planned
-
-from .terraform_tags import Tags, for_rule, merged
+from mq_network.core.parameters import RuleParameters
+from mq_network.core.predeploy import UNKNOWN, Planned, Unknown, judge_planned
+from mq_network_tools.prevent.terraform_tags import Tags, for_rule, merged
 
 BROKER = "aws_mq_broker"
 DEFAULT_MODE = "SINGLE_INSTANCE"  # the provider's default for deployment_mode (its documentation)

@@ -10,12 +10,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import mq_api
-from .decision import Verdict, decide, needs_network
-from .facts import BrokerFacts, from_configuration_item, from_summary
-from .gather import Evidence, gather_brokers, network_evidence
-from .parameters import RuleParameters
-from .peers import Resolver
+from mq_network.aws import aws_calls
+from mq_network.aws.broker_reads import Evidence, gather_brokers, network_evidence
+from mq_network.aws.peer_lookup import Resolver
+from mq_network.core.decision import Verdict, decide, needs_network
+from mq_network.core.facts import BrokerFacts, from_configuration_item, from_summary
+from mq_network.core.parameters import RuleParameters
 
 
 def evaluate_region(
@@ -55,7 +55,7 @@ def evaluate_item(
     if not needs_network(broker, params):
         return decide(broker, params)
     client = mq_client()
-    listed = (from_summary(summary) for summary in mq_api.list_broker_summaries(client))
+    listed = (from_summary(summary) for summary in aws_calls.list_broker_summaries(client))
     others = [other for other in listed if other.broker_id != broker.broker_id]
     evidence = network_evidence(
         client,

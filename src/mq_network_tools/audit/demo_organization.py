@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import emulator
+from mq_network_tools.demo import emulator
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 # A second region: a disaster-recovery pair linked across regions, and a lone broker.

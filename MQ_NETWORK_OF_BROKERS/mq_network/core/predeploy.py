@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .decision import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
-from .facts import BrokerFacts
-from .network import Membership
-from .parameters import RuleParameters
+from mq_network.core.decision import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
+from mq_network.core.facts import BrokerFacts
+from mq_network.core.network import Membership
+from mq_network.core.parameters import RuleParameters
 
 UNKNOWN = "UNKNOWN"  # cannot be judged before deployment
 _MESH_FIX = "Declare it as a member of a mesh, in an allowed mode."
@@ -167,7 +167,7 @@ def _judge_name(name: Name, params: RuleParameters, failures: list[str], open_: 
         if not params.broker_name_pattern.fullmatch(name):
             failures.append(f"name does not match {pattern}")
     elif isinstance(name, Shape):
-        from .name_shape import can_match, render  # only templates build names: never the hook's cost
+        from mq_network.core.name_shape import can_match, render  # only templates build names: never the hook's cost
 
         built = f"its BrokerName ({name.how} {_quote(render(name.parts))})"
         if can_match(name.parts, params.broker_name_pattern):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from .connectors import Peer
+from mq_network.core.connectors import Peer
 
 # Only IDs shaped like Amazon MQ's go into a query: a peer ID comes from configuration XML.
 BROKER_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}", re.ASCII)  # b-<uuid> on AWS; no quote can pass
@@ -40,13 +40,13 @@ def peer_key(peer: Peer) -> str:
 def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
     """Statuses from the aggregator, asked once for every peer not yet known (cached for the run).
 
-    The peers are asked in as many queries as their IDs need (mq_api.aggregate_queries keeps each
+    The peers are asked in as many queries as their IDs need (aws_calls.aggregate_queries keeps each
     expression under AWS Config's 4,096 characters). A query that fails makes only its own peers
     "could not be verified", with the call and the error code; the other queries' peers are judged.
     """
     from botocore.exceptions import ClientError
 
-    from . import mq_api
+    from mq_network.aws import aws_calls
 
     known: dict[str, PeerStatus] = {}
     sources: list[Mapping[str, Any] | PeerStatus] = []  # the aggregator's definition, once read (or its failure)
@@ -54,9 +54,9 @@ def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
     def definition() -> Mapping[str, Any] | PeerStatus:
         if not sources:
             try:
-                sources.append(mq_api.aggregator_sources(config_client, aggregator))
+                sources.append(aws_calls.aggregator_sources(config_client, aggregator))
             except ClientError as err:
-                sources.append(_failure(aggregator, "DescribeConfigurationAggregators", mq_api.error_code(err)))
+                sources.append(_failure(aggregator, "DescribeConfigurationAggregators", aws_calls.error_code(err)))
         return sources[0]
 
     def resolve(peers: Iterable[Peer]) -> Mapping[str, PeerStatus]:
@@ -64,11 +64,11 @@ def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
         queried = sorted(k for k, p in wanted.items() if p.region and BROKER_ID.fullmatch(k))
         for key in set(wanted) - set(queried):
             known[key] = PeerStatus(None, "not an Amazon MQ endpoint")
-        for chunk, expression in mq_api.aggregate_queries(queried):
+        for chunk, expression in aws_calls.aggregate_queries(queried):
             try:
-                rows = mq_api.aggregated_query(config_client, aggregator, expression)
+                rows = aws_calls.aggregated_query(config_client, aggregator, expression)
             except ClientError as err:
-                failure = _failure(aggregator, "SelectAggregateResourceConfig", mq_api.error_code(err))
+                failure = _failure(aggregator, "SelectAggregateResourceConfig", aws_calls.error_code(err))
                 known.update(dict.fromkeys(chunk, failure))
                 continue
             by_id = {str(row.get("resourceId", "")).lower(): row for row in rows}
@@ -114,7 +114,7 @@ def failure_advice(errors: Iterable[str]) -> tuple[str, ...]:
 def listed_resolver(brokers: Mapping[str, tuple[str, str, str | None]], fallback: Resolver | None = None) -> Resolver:
     """Statuses from brokers the caller listed itself (the audit's other regions and accounts):
     broker ID -> (account, region, state); the rest from `fallback`, or not verified."""
-    from .facts import IDLE_STATES
+    from mq_network.core.facts import IDLE_STATES
 
     def resolve(peers: Iterable[Peer]) -> Mapping[str, PeerStatus]:
         found: dict[str, PeerStatus] = {}

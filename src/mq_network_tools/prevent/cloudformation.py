@@ -28,8 +28,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mq_network.parameters import RuleParameters
-from mq_network.planned import (
+from mq_network.core.parameters import RuleParameters
+from mq_network.core.predeploy import (
     UNKNOWN,
     Choice,
     Name,
@@ -41,11 +41,10 @@ from mq_network.planned import (
     Value,
     judge_planned,
 )
-
-from .template_network import cloudformation_networks
+from mq_network_tools.prevent.template_network import cloudformation_networks
 
 if TYPE_CHECKING:
-    from mq_network.name_shape import Hole
+    from mq_network.core.name_shape import Hole
 
 BROKER = "AWS::AmazonMQ::Broker"
 _AMAZON_MQ = "AWS::AmazonMQ::"
@@ -279,7 +278,7 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
     """A string built by Fn::Join or Fn::Sub, as literal parts and holes; None when not such a value."""
     if depth > 20 or not isinstance(value, Mapping) or len(value) != 1:
         return None
-    from mq_network.name_shape import Hole  # only names built at deployment need it
+    from mq_network.core.name_shape import Hole  # only names built at deployment need it
 
     ((function, argument),) = value.items()
     if function == "Fn::Join":
@@ -325,7 +324,7 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
 
 
 def _part(item: object, depth: int) -> list[str | Hole]:
-    from mq_network.name_shape import Hole
+    from mq_network.core.name_shape import Hole
 
     if isinstance(item, str):
         return [item]

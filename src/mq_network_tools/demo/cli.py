@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from . import emulator
+from mq_network_tools.demo import emulator
 
 _ANNOTATION_WIDTH = 72
 _ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")  # what needs action first
@@ -30,10 +30,10 @@ def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str
         import boto3
 
         names = emulator.seed_demo_account(boto3.client("mq", region_name=emulator.REGION))
-        from mq_network import mq_api
+        from mq_network.aws import aws_calls
         from MQ_NETWORK_OF_BROKERS import lambda_handler
 
-        session = mq_api.rule_session()
+        session = aws_calls.rule_session()
         with emulator.PriorResults(), emulator.ApiCalls(session) as calls:
             result = lambda_handler(emulator.scheduled_event(parameters), None)
     return result, {broker_id: name for name, broker_id in names.items()}, calls

@@ -42,7 +42,7 @@ class RunRecord:
         self.check_mode: str | None = None
         self.verdicts: Counter[str] = Counter()
         self.unverified: dict[str, str] = {}
-        self.access: Any = None  # the invocation's mq_api.AwsAccess, once it has one
+        self.access: Any = None  # the invocation's aws_calls.AwsAccess, once it has one
         self.sent = 0
         self.notes: list[str] = []
         # Tallies of how the run read its brokers; record_behind: described because AWS Config's

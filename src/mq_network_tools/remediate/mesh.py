@@ -21,8 +21,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from mq_network.configuration_xml import ConfigurationError, decode_revision, parse_configuration
-from mq_network.naming import (
+from mq_network.core.configuration_xml import ConfigurationError, decode_revision, parse_configuration
+from mq_network.core.naming import (
     BUILD_COMPLETE,
     BUILD_IN_PROGRESS,
     BUILD_TAG,

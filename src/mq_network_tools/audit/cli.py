@@ -1,6 +1,6 @@
 """mq-network-audit: the rule's verdicts for every broker, across regions and accounts, from a terminal.
 
-It runs the rule's own code (mq_network.evaluate and parse_parameters), so a broker gets the same
+It runs the rule's own code (mq_network.runner.judging and parse_parameters), so a broker gets the same
 verdict here as in AWS Config. Regions and accounts are read concurrently; each (account, region)
 builds its own session and clients, since boto3 sessions are not thread-safe.
 
@@ -27,14 +27,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
 
 if TYPE_CHECKING:
-    from mq_network.decision import Verdict
-    from mq_network.facts import BrokerFacts
-    from mq_network.peers import Resolver
+    from mq_network.aws.peer_lookup import Resolver
+    from mq_network.core.decision import Verdict
+    from mq_network.core.facts import BrokerFacts
 
-from .options import add_rule_options, printable, rule_options
+from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
 AUDIT_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=10, read_timeout=30)
 MAX_WORKERS = 16
@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return run_audit(args, params, stdout, stderr)
         if args.demo:
             _refuse_with_demo(args)
-            from .audit_demo import DEMO_REGIONS, emulated_account
+            from mq_network_tools.audit.demo_organization import DEMO_REGIONS, emulated_account
 
             with emulated_account():
                 demo_args = argparse.Namespace(**{**vars(args), "regions": ",".join(regions or DEMO_REGIONS)})
@@ -174,7 +174,7 @@ def _refuse_for_aggregator(args: argparse.Namespace, params: RuleParameters) -> 
 
 
 def _organization_demo(args: argparse.Namespace, params: RuleParameters, stdout: TextIO, stderr: TextIO) -> int:
-    from .audit_demo import DEMO_AGGREGATOR, emulated_organization
+    from mq_network_tools.audit.demo_organization import DEMO_AGGREGATOR, emulated_organization
 
     if params.aggregator_name != DEMO_AGGREGATOR:
         raise AuditError(f"--demo --source aggregator emulates one aggregator: --aggregator-name {DEMO_AGGREGATOR}")
@@ -243,7 +243,7 @@ def run_audit(
     if endpoint is _FROM_ENVIRONMENT:
         endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
     if getattr(args, "source", "accounts") == "aggregator":
-        from .audit_aggregator import run_organization
+        from mq_network_tools.audit.aggregator import run_organization
 
         return run_organization(args, params, stdout, stderr, session_factory, endpoint)
     regions = requested_regions(args.regions)
@@ -364,8 +364,8 @@ def audit_targets(
     """
     # Imported here, not at the top: the rule's gathering is needed only once a target is read
     # (a usage error, or --source aggregator in name mode, never loads it).
-    from mq_network.evaluate import evaluate_region
-    from mq_network.mq_api import list_broker_summaries
+    from mq_network.aws.aws_calls import list_broker_summaries
+    from mq_network.runner.judging import evaluate_region
 
     rows: list[Row] = []
     failures: list[Failure] = []
@@ -435,7 +435,7 @@ def _audit_resolver(
     targets: Sequence[Target], listed: Mapping[int, list[dict[str, Any]]], params: RuleParameters, configs: list[Any]
 ) -> Resolver:
     """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
-    from mq_network.peers import aggregator_resolver, listed_resolver
+    from mq_network.aws.peer_lookup import aggregator_resolver, listed_resolver
 
     known: dict[str, tuple[str, str, str | None]] = {}
     for index, summaries in listed.items():
@@ -480,7 +480,7 @@ def write_results(
         writer.writerow(FIELDS)
         writer.writerows([_spreadsheet_safe(printable(str(value))) for value in row[: len(FIELDS)]] for row in rows)
     elif output in ("html", "dot", "mermaid"):
-        from . import picture
+        from mq_network_tools.audit import picture
 
         render = {"html": picture.html, "dot": picture.dot, "mermaid": picture.mermaid}[output]
         out.write(render(rows, failures, summary))

@@ -24,9 +24,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import mq_api
-from .connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
-from .facts import (
+from mq_network.aws import aws_calls
+from mq_network.aws.peer_lookup import PeerStatus, Resolver, peer_key
+from mq_network.core.connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
+from mq_network.core.facts import (
     IDLE_STATES,
     BrokerFacts,
     ConfigurationRef,
@@ -36,9 +37,8 @@ from .facts import (
     from_inventory,
     from_summary,
 )
-from .network import Membership, memberships
-from .parameters import RuleParameters
-from .peers import PeerStatus, Resolver, peer_key
+from mq_network.core.network import Membership, memberships
+from mq_network.core.parameters import RuleParameters
 
 Evidence = Membership | Unreadable
 
@@ -66,7 +66,7 @@ def gather_brokers(
     revision than AWS Config recorded, or because that could not be checked.
     """
     notes = notes if notes is not None else []
-    listed = [from_summary(summary) for summary in (summaries or mq_api.list_broker_summaries(mq_client))]
+    listed = [from_summary(summary) for summary in (summaries or aws_calls.list_broker_summaries(mq_client))]
     recorded = _inventory(config_client, listed, notes) if params.checks_connectors else {}
     from_record: dict[str, BrokerFacts] = {}
     for facts in listed:
@@ -99,10 +99,10 @@ def _inventory(config_client: Any, listed: list[BrokerFacts], notes: list[str]) 
     if config_client is None or not any(b.can_be_networked for b in listed):
         return {}
     try:
-        rows = mq_api.config_inventory(config_client)
+        rows = aws_calls.config_inventory(config_client)
     except ClientError as err:
         notes.append(
-            f"AWS Config's inventory could not be read ({mq_api.error_code(err)}): "
+            f"AWS Config's inventory could not be read ({aws_calls.error_code(err)}): "
             "every broker was read with DescribeBroker"
         )
         return {}
@@ -118,10 +118,10 @@ def _behind(mq_client: Any, from_record: Mapping[str, BrokerFacts], notes: list[
     if not from_record:
         return set()
     try:
-        latest = mq_api.latest_revisions(mq_client)
+        latest = aws_calls.latest_revisions(mq_client)
     except ClientError as err:
         notes.append(
-            f"ListConfigurations failed ({mq_api.error_code(err)}), so AWS Config's record could not be checked "
+            f"ListConfigurations failed ({aws_calls.error_code(err)}), so AWS Config's record could not be checked "
             "against the latest revisions: every broker was read with DescribeBroker"
         )
         return set(from_record)
@@ -143,9 +143,9 @@ def _behind(mq_client: Any, from_record: Mapping[str, BrokerFacts], notes: list[
 def _described(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     """The broker as DescribeBroker tells it; None when it vanished since it was listed."""
     try:
-        description = mq_api.describe_broker(mq_client, facts.broker_id)
+        description = aws_calls.describe_broker(mq_client, facts.broker_id)
     except ClientError as err:
-        reason = Unreadable(f"DescribeBroker failed ({mq_api.error_code(err)})")
+        reason = Unreadable(f"DescribeBroker failed ({aws_calls.error_code(err)})")
         # What ListBrokers said stands; the configuration and the tags cannot be known.
         return facts._replace(configuration=reason, tags=reason)
     return None if description is None else from_description(description, facts)
@@ -155,9 +155,9 @@ def _tagged(mq_client: Any, facts: BrokerFacts) -> BrokerFacts | None:
     if not facts.arn:
         return facts._replace(tags=Unreadable("ListBrokers gave no BrokerArn, so its tags cannot be read"))
     try:
-        tags = mq_api.broker_tags(mq_client, facts.arn)
+        tags = aws_calls.broker_tags(mq_client, facts.arn)
     except ClientError as err:
-        return facts._replace(tags=Unreadable(f"ListTags failed ({mq_api.error_code(err)})"))
+        return facts._replace(tags=Unreadable(f"ListTags failed ({aws_calls.error_code(err)})"))
     return None if tags is None else facts._replace(tags=tags)
 
 
@@ -253,9 +253,9 @@ def _connectors_of(
 def _read_revision(mq_client: Any, configuration: ConfigurationRef) -> ConnectorReport | Unreadable:
     where = f"configuration {configuration.configuration_id} revision {configuration.revision}"
     try:
-        data = mq_api.configuration_revision_data(mq_client, *configuration)
+        data = aws_calls.configuration_revision_data(mq_client, *configuration)
     except ClientError as err:
-        code = mq_api.error_code(err)
+        code = aws_calls.error_code(err)
         if code in ("NotFoundException", "NotFound"):
             return Unreadable(f"{where} was not found")
         return Unreadable(f"reading {where} failed ({code})")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from mq_network.parameters import RuleParameters
-from mq_network.planned import Unknown
+from mq_network.core.parameters import RuleParameters
+from mq_network.core.predeploy import Unknown
 
 
 class Tags(NamedTuple):

@@ -25,10 +25,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from mq_network.parameters import ParameterError, parse_parameters
-from mq_network.planned import UNKNOWN
-
-from .options import add_rule_options, printable, rule_options
+from mq_network.core.parameters import ParameterError, parse_parameters
+from mq_network.core.predeploy import UNKNOWN
+from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
 RULE_ID = "MQ_NETWORK_OF_BROKERS"
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -239,7 +238,7 @@ class Reader:
         text = read_text(path)
         if BROKER_TF not in text and not _MODULE.search(text):
             return []  # Terraform with neither a broker nor a module call: nothing to judge, nothing parsed
-        from . import terraform_source
+        from mq_network_tools.prevent import terraform_source
 
         folder = path.resolve().parent
         if folder not in self.folders:
@@ -286,7 +285,9 @@ def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Fi
                 raise  # it declares a broker, but cannot be read: an error, never a skip
             return None  # not JSON or YAML (projen's JSON with comments, a Helm chart): not a template
         if isinstance(document, Mapping) and "format_version" in document:
-            from . import terraform_plan  # imported for plans only: name mode over a template stays quick
+            from mq_network_tools.prevent import (
+                terraform_plan,  # imported for plans only: name mode over a template stays quick
+            )
 
             if terraform_plan.is_plan(document):
                 return _terraform(path, text, document, params)
@@ -358,7 +359,7 @@ def _address_lines(text: str) -> dict[str, int]:
 
 
 def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: Any) -> list[Finding]:
-    from .cloudformation import judge_template  # how a template is read: cloudformation.py
+    from mq_network_tools.prevent.cloudformation import judge_template  # how a template is read: cloudformation.py
 
     return [
         Finding(str(path), judged.line, judged.resource, judged.planned.status, judged.planned.message)
@@ -367,7 +368,7 @@ def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: 
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:
-    from . import terraform_plan
+    from mq_network_tools.prevent import terraform_plan
 
     try:
         judged = terraform_plan.judge(plan, params)

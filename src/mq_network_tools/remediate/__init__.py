@@ -1,0 +1,1 @@
+"""mq-network-plan and the SSM Automation remediation: the mesh that replaces a broker."""

@@ -1,47 +1,95 @@
-"""AWS Config rule MQ_NETWORK_OF_BROKERS: the Lambda entry point and its rdklib plumbing.
+"""AWS Config rule MQ_NETWORK_OF_BROKERS: is each production Amazon MQ broker inside a network of brokers?
 
-The verdict itself lives in mq_network.core.decision, the AWS calls in mq_network.aws.aws_calls; this file
-connects them to AWS Config. It keeps rdklib's ConfigRule, Evaluation and error response, but
-drives the run itself instead of through rdklib's Evaluator, which turns any ClientError or
-ValueError into a returned error dict: Lambda then records success, retries nothing, and the
-region gets no evaluation. Here the rule for failure is:
+Trigger types:
+    Configuration changes of AWS::AmazonMQ::Broker (ConfigurationItemChangeNotification, and
+    OversizedConfigurationItemChangeNotification, whose item is fetched), and periodic
+    (ScheduledNotification, TwentyFour_Hours: every broker of the account and region).
 
-- a problem confined to one broker -> that broker is NON_COMPLIANT, "could not be verified: ..."
-  (gather.py), and every other broker is still judged and sent;
-- a problem that stops the run (a malformed event, ListBrokers or PutEvaluations failing after
-  retries, evaluations refused twice, any unexpected exception) -> the invocation raises, so
-  Lambda retries it and the dead-letter queue keeps it;
-- invalid rule parameters -> rdklib's error response, nothing sent; the run record is an ERROR
-  and counts as a FailedRuns metric, so template.yaml's RunsFailedAlarm fires although Lambda
-  records success (retrying cannot mend a parameter).
+Reports on: AWS::AmazonMQ::Broker, by broker ID.
 
-Every invocation writes one run record (mq_network.runner.run_record), success or failure.
+Rule parameters: mq_network/core/parameters.py (PARAMETER_SPECS); CheckMode name (the default)
+judges name and deployment mode, connectors the network connectors, both all of them.
+
+Scenarios (the order of mq_network/core/decision.py; each with a test that proves it):
+    0. A change event's item is deleted or no longer recorded -> NOT_APPLICABLE
+         tests/test_handler.py::test_deleted_broker_is_not_applicable
+         tests/test_decision.py::test_items_the_rule_no_longer_evaluates_are_not_applicable
+       ... it left the rule's scope -> NOT_APPLICABLE
+         tests/test_handler.py::test_broker_that_left_scope_is_not_applicable
+       ... it is not an Amazon MQ broker -> NOT_APPLICABLE
+         tests/test_handler.py::test_other_resource_types_are_not_applicable
+       A periodic run no longer lists a broker AWS Config holds a result for -> NOT_APPLICABLE
+         tests/test_handler.py::test_stale_results_become_not_applicable
+    1. Outside ScopeTagKey/ScopeTagValue -> NOT_APPLICABLE
+         tests/test_decision.py::test_scope_by_tag_key_and_value
+       Its tags cannot be read while a scope is set -> NON_COMPLIANT (could not be verified)
+         tests/test_fail_closed.py::test_describe_denied_under_a_scope_still_reads_the_tags
+    2. Being deleted, or failed to be created -> NOT_APPLICABLE
+         tests/test_decision.py::test_broker_states
+    3. A mesh member the remediation is still building (less than 24 hours) -> NOT_APPLICABLE
+         tests/test_remediation_safety.py::test_a_member_being_built_is_not_applicable_for_a_day_then_judged
+    4. RabbitMQ, or another engine -> NOT_APPLICABLE
+         tests/test_decision.py::test_rabbitmq_is_not_applicable_in_any_case
+         tests/test_decision.py::test_unknown_engine_is_not_applicable_and_named
+    5. CheckMode name or both: a name that does not match BrokerNamePattern -> NON_COMPLIANT
+         tests/test_decision.py::test_default_name_pattern_matches_the_whole_name_case_sensitively
+         tests/test_decision.py::test_custom_name_pattern
+         MQ_NETWORK_OF_BROKERS/MQ_NETWORK_OF_BROKERS_test.py::ChangeTest.test_lonely_broker_is_non_compliant_and_told_what_to_do
+    6. A deployment mode outside AllowedDeploymentModes -> NON_COMPLIANT (in every CheckMode)
+         tests/test_decision.py::test_default_deployment_modes_are_the_two_mesh_types
+         tests/test_decision.py::test_mode_is_checked_in_every_check_mode
+         MQ_NETWORK_OF_BROKERS/MQ_NETWORK_OF_BROKERS_test.py::ChangeTest.test_cluster_mode_is_non_compliant
+    7. CheckMode connectors or both: no link that counts -> NON_COMPLIANT
+         tests/test_decision.py::test_connectors_mode_without_links
+         tests/test_fail_closed.py::test_a_connector_that_reaches_no_other_broker_is_no_network
+       ... a network smaller than MinimumNetworkSize -> NON_COMPLIANT
+         tests/test_network_e2e.py::test_minimum_network_size
+       ... a connector ActiveMQ cannot read -> NON_COMPLIANT
+         tests/test_network_e2e.py::test_malformed_connector_uri_is_non_compliant_and_named
+       ... its configuration cannot be read -> NON_COMPLIANT (could not be verified)
+         tests/test_decision.py::test_unverifiable_network_fails_closed_and_says_why
+         tests/test_network_e2e.py::test_unreadable_configuration_is_non_compliant_and_the_run_goes_on
+       ... a peer beyond the region: counted when verified or by ExternalPeers, never when gone
+         tests/test_inventory.py::test_a_peer_the_aggregator_records_counts_and_is_named_with_its_account
+         tests/test_inventory.py::test_a_deleted_peer_in_another_region_does_not_count_when_an_aggregator_is_named
+         tests/test_inventory.py::test_a_peer_outside_the_aggregator_follows_external_peers
+       ... its peers' check failed (AccessDenied...) -> NON_COMPLIANT (could not be verified)
+         tests/test_inventory.py::test_an_aggregator_access_denied_makes_the_broker_unverified_never_a_pass
+       Linked to enough brokers, either side's connector -> COMPLIANT
+         tests/test_network_e2e.py::test_full_mesh_of_three
+         tests/test_network_e2e.py::test_hub_and_spoke_spokes_need_no_connectors_of_their_own
+    Every check passes -> COMPLIANT, saying why
+         tests/test_decision.py::test_compliant_annotation_says_why
+         MQ_NETWORK_OF_BROKERS/MQ_NETWORK_OF_BROKERS_test.py::ChangeTest.test_member_name_and_mode_is_compliant
+    Invalid rule parameters -> rdklib's customer error response, nothing sent
+         MQ_NETWORK_OF_BROKERS/MQ_NETWORK_OF_BROKERS_test.py::ScheduledTest.test_invalid_parameter_is_a_customer_error
+         tests/test_handler.py::test_invalid_parameters_send_nothing
+    One broker cannot be read -> that broker NON_COMPLIANT (could not be verified), the rest judged
+         tests/test_fail_closed.py::test_one_brokers_failure_makes_it_unverified_and_the_others_are_sent
+    The run cannot go on (malformed event, calls failing after retries) -> the invocation fails
+         tests/test_fail_closed.py::test_malformed_event_fields_are_named_before_any_call
+         tests/test_fail_closed.py::test_evaluations_refused_twice_fail_the_invocation_with_a_record
+
+tests/test_project.py::test_every_test_the_rules_scenario_list_names_exists keeps this list true.
+One invocation (event in, evaluations sent, run record written) is mq_network/runner/invocation.py.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from rdklib import ComplianceType, ConfigRule, Evaluation
+from rdklib import ConfigRule, Evaluation
 from rdklib.errors import InvalidParametersError
 
-from mq_network.aws.aws_calls import AwsAccess, EvaluationsNotRecordedError
-from mq_network.aws.peer_lookup import Resolver, aggregator_resolver
-from mq_network.core.facts import RESOURCE_TYPE
+from mq_network.aws.aws_calls import EvaluationsNotRecordedError
 from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.runner.events import CHANGE, SCHEDULED, InvalidEventError, check_configuration_item, check_event
-from mq_network.runner.events import rule_parameters as event_parameters
+from mq_network.core.vocabulary import RESOURCE_TYPE
+from mq_network.runner import invocation
+from mq_network.runner.events import InvalidEventError
 from mq_network.runner.judging import evaluate_item, evaluate_region
 from mq_network.runner.run_record import RunRecord
 
 __all__ = ["MQ_NETWORK_OF_BROKERS", "EvaluationsNotRecordedError", "InvalidEventError", "lambda_handler"]
-
-_GONE_STATUSES = ("ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded")
-_ROLE_ARN_PREFIX = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role$"
 
 
 class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - rdk names the class after the rule
@@ -68,7 +116,7 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
             params,
             config,
             self.record.notes,
-            resolver=_resolver(client_factory, params),
+            resolver=invocation.peer_resolver(client_factory, params),
             counts=self.record.counts,
         ):
             self.record.judged(broker.broker_id, verdict.compliance, verdict.unverified)
@@ -83,159 +131,17 @@ class MQ_NETWORK_OF_BROKERS(ConfigRule):  # type: ignore[misc]  # noqa: N801 - r
         valid_rule_parameters: RuleParameters,
     ) -> list[Evaluation]:
         # The resource ID and type are filled from the item itself.
-        status = configuration_item.get("configurationItemStatus")
-        broker_id = configuration_item["resourceId"]
-        if status in _GONE_STATUSES or event.get("eventLeftScope"):
-            label = configuration_item.get("resourceName") or broker_id
-            reason = status if status in _GONE_STATUSES else "left the rule's scope"
-            self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
-            return [
-                Evaluation(
-                    ComplianceType.NOT_APPLICABLE, annotation=f"Broker '{label}' is no longer evaluated ({reason})."
-                )
-            ]
-        if configuration_item.get("resourceType") != RESOURCE_TYPE:
-            self.record.judged(broker_id, ComplianceType.NOT_APPLICABLE, None)
-            return [Evaluation(ComplianceType.NOT_APPLICABLE, annotation="This rule evaluates Amazon MQ brokers only.")]
         verdict = evaluate_item(
             configuration_item,
             valid_rule_parameters,
             lambda: client_factory.build_client("mq"),
-            _resolver(client_factory, valid_rule_parameters),
+            invocation.peer_resolver(client_factory, valid_rule_parameters),
+            left_scope=bool(event.get("eventLeftScope")),
         )
-        self.record.judged(broker_id, verdict.compliance, verdict.unverified)
+        self.record.judged(configuration_item["resourceId"], verdict.compliance, verdict.unverified)
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
-
-
-def _resolver(client_factory: Any, params: RuleParameters) -> Resolver | None:
-    """Peers beyond the region are checked against the aggregator, with the function's own role:
-    an aggregator lives in the account that deploys the rule, not in each evaluated account."""
-    if not (params.checks_connectors and params.aggregator_name):
-        return None
-    return aggregator_resolver(client_factory.build_client("config", assume_role_mode=False), params.aggregator_name)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     """Entry point for AWS Config; returns the evaluations sent, or rdklib's parameter error response."""
-    record = RunRecord(rule_name=_rule_name(event))
-    try:
-        return _run(event, record)
-    except BaseException as err:
-        record.fail(err)
-        raise
-
-
-def _run(event: dict[str, Any], record: RunRecord) -> Any:
-    invoking = check_event(event)
-    record.trigger = invoking["messageType"]
-    rule = MQ_NETWORK_OF_BROKERS(record)
-    try:
-        params = rule.evaluate_parameters(event_parameters(event))
-    except InvalidParametersError as err:
-        record.notes.append(f"invalid rule parameters, nothing evaluated or sent: {err}")
-        record.finish(evaluated=False)
-        return _parameter_error_response(err)
-    record.check_mode = params.check_mode
-    aws = AwsAccess(region=_region(event), role_arn=_role_arn(event, params))
-    record.access = aws
-    if invoking["messageType"] == SCHEDULED:
-        evaluations = _periodic(event, rule, aws, params)
-    else:
-        item = invoking["configurationItem"] if invoking["messageType"] == CHANGE else _inflate(aws, invoking)
-        evaluations = []
-        for evaluation in rule.evaluate_change(event, aws, item, params):
-            evaluation.import_fields_from_configuration_item(item)
-            evaluations.append(evaluation.get_json())
-    aws.send_evaluations(evaluations, event["resultToken"])
-    record.sent = len(evaluations)
-    record.finish()
-    return evaluations
-
-
-def _periodic(event: dict[str, Any], rule: MQ_NETWORK_OF_BROKERS, aws: AwsAccess, params: RuleParameters) -> list[Any]:
-    """This run's verdicts, plus NOT_APPLICABLE for earlier results on brokers no longer listed."""
-    latest = []
-    for evaluation in rule.evaluate_periodic(event, aws, params):
-        evaluation.import_fields_from_periodic_event(event)
-        latest.append(evaluation.get_json())
-    judged = {e["ComplianceResourceId"] for e in latest}
-    retired = []
-    for resource_id, resource_type in aws.earlier_results(event["configRuleName"]):
-        if resource_id not in judged:
-            gone = Evaluation(ComplianceType.NOT_APPLICABLE, resource_id, resource_type, "The broker no longer exists.")
-            gone.import_fields_from_periodic_event(event)
-            retired.append(gone.get_json())
-            judged.add(resource_id)
-    if retired:
-        rule.record.notes.append(f"{len(retired)} earlier result(s) retired as NOT_APPLICABLE (broker gone)")
-    return retired + latest
-
-
-def _inflate(aws: AwsAccess, invoking: Mapping[str, Any]) -> dict[str, Any]:
-    """The configuration item an oversized notification only summarises (GetResourceConfigHistory)."""
-    from rdklib.util.service import convert_into_notification_config_item
-
-    summary = invoking["configurationItemSummary"]
-    answer = aws.build_client("config").get_resource_config_history(
-        resourceType=summary["resourceType"], resourceId=summary["resourceId"], limit=1
-    )
-    items = answer.get("configurationItems") or []
-    if not items:
-        raise LookupError(
-            f"AWS Config returned no configuration item for {summary['resourceType']} {summary['resourceId']}; "
-            "the invocation fails so that Lambda retries it"
-        )
-    try:
-        item: dict[str, Any] = convert_into_notification_config_item(items[0])
-    except (TypeError, ValueError) as err:
-        raise LookupError(
-            f"AWS Config's configuration item for {summary['resourceId']} is not readable ({err}); "
-            "the invocation fails so that Lambda retries it"
-        ) from None
-    captured = item.get("configurationItemCaptureTime")
-    if isinstance(captured, datetime):  # botocore parses the timestamp; events carry text
-        item["configurationItemCaptureTime"] = captured.isoformat()
-    try:
-        check_configuration_item(item, "configurationItem")
-    except InvalidEventError as err:
-        raise LookupError(
-            f"GetResourceConfigHistory answered with an item the rule cannot read for {summary['resourceId']} "
-            f"({err.problem}); the invocation fails so that Lambda retries it"
-        ) from None
-    return item
-
-
-def _role_arn(event: Mapping[str, Any], params: RuleParameters) -> str | None:
-    """The role to assume in the evaluated account, built from the name exactly as validated."""
-    if not params.assume_role:
-        return None
-    execution_role = str(event["executionRoleArn"])
-    if params.execution_role_name is None:
-        return execution_role
-    prefix = execution_role.split("/", 1)[0]
-    if not re.match(_ROLE_ARN_PREFIX, prefix):
-        raise InvalidEventError(f"executionRoleArn {execution_role[:120]!r} is not an IAM role ARN")
-    return f"{prefix}/{params.execution_role_name}"
-
-
-def _region(event: Mapping[str, Any]) -> str | None:
-    region = os.environ.get("AWS_REGION")
-    if region:
-        return region
-    parts = str(event.get("configRuleArn") or "").split(":")
-    return parts[3] if len(parts) > 4 and parts[3] else None
-
-
-def _rule_name(event: object) -> str | None:
-    name = event.get("configRuleName") if isinstance(event, Mapping) else None
-    return name if isinstance(name, str) else None
-
-
-def _parameter_error_response(err: InvalidParametersError) -> dict[str, Any]:
-    """rdklib's response to invalid parameters (build_parameters_value_error_response), without its print."""
-    return {
-        "internalErrorMessage": "Parameter value is invalid",
-        "internalErrorDetails": "A ValueError was raised during the validation of the Parameter value",
-        "customerErrorMessage": str(err),
-        "customerErrorCode": "InvalidParameterValueException",
-    }
+    return invocation.handle(event, MQ_NETWORK_OF_BROKERS)

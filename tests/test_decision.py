@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mq_network.core.decision import ANNOTATION_LIMIT, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, DecisionError, decide
-from mq_network.core.facts import BrokerFacts, Unreadable
+from mq_network.core.decision import ANNOTATION_LIMIT, DecisionError, decide, no_longer_listed, not_evaluated
+from mq_network.core.facts import BrokerFacts
 from mq_network.core.network import Membership
 from mq_network.core.parameters import parse_parameters
+from mq_network.core.vocabulary import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, RESOURCE_TYPE, Unreadable
 
 DEFAULTS = parse_parameters({})
 
@@ -292,3 +293,17 @@ def test_long_peer_lists_are_shortened_within_the_limit() -> None:
     )
     assert len(small.annotation) <= ANNOTATION_LIMIT
     assert "of the 30 brokers" in small.annotation
+
+
+@pytest.mark.parametrize("status", ["ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"])
+def test_items_the_rule_no_longer_evaluates_are_not_applicable(status: str) -> None:
+    """Scenario 0 is the decision's, a pure function of the item's status and type."""
+    gone = not_evaluated(status, RESOURCE_TYPE, False, "old-Broker-1")
+    assert gone == (NOT_APPLICABLE, f"Broker 'old-Broker-1' is no longer evaluated ({status}).", None)
+    left = not_evaluated("OK", RESOURCE_TYPE, True, "solo")
+    assert left == (NOT_APPLICABLE, "Broker 'solo' is no longer evaluated (left the rule's scope).", None)
+    other = not_evaluated("OK", "AWS::EC2::SecurityGroup", False, "sg-1")
+    assert other == (NOT_APPLICABLE, "This rule evaluates Amazon MQ brokers only.", None)
+    assert not_evaluated("OK", RESOURCE_TYPE, False, "orders-Broker-1") is None
+    assert not_evaluated("ResourceDiscovered", RESOURCE_TYPE, False, "orders-Broker-1") is None
+    assert no_longer_listed() == (NOT_APPLICABLE, "The broker no longer exists.", None)

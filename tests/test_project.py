@@ -9,8 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from mq_network.core.facts import RESOURCE_TYPE
 from mq_network.core.parameters import SPECS_BY_NAME
+from mq_network.core.vocabulary import RESOURCE_TYPE
 from mq_network_tools.demo import cli as demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +112,30 @@ def test_demo_reports_bad_parameters() -> None:
     out = io.StringIO()
     assert demo.main(["--rule-parameters", '{"CheckMode": "graph"}'], out) == 1
     assert "CheckMode 'graph' must be one of" in out.getvalue()
+
+
+def test_every_test_the_rules_scenario_list_names_exists() -> None:
+    """The entry file's docstring names a test for each scenario: each must be a real test function
+    (or a method of a real test class), so that the list cannot rot as tests are renamed."""
+    import ast
+
+    entry = ROOT / "MQ_NETWORK_OF_BROKERS" / "MQ_NETWORK_OF_BROKERS.py"
+    doc = ast.get_docstring(ast.parse(entry.read_text())) or ""
+    named = re.findall(r"^\s*([\w/]+\.py)::([\w.]+)\s*$", doc, re.M)
+    assert len(named) >= 20, "the scenario list names the tests that prove it"
+    missing = []
+    for path, dotted in named:
+        source = ROOT / path
+        if not source.is_file():
+            missing.append(f"{path} (no such file)")
+            continue
+        scope: list[ast.stmt] = ast.parse(source.read_text()).body
+        for part in dotted.split("."):
+            found = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part), None)
+            if found is None:
+                missing.append(f"{path}::{dotted}")
+                break
+            scope = found.body
+        else:
+            assert dotted.split(".")[-1].startswith("test"), f"{path}::{dotted} is not a test"
+    assert missing == []

@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.core.predeploy import UNKNOWN, Planned, cloudformation_broker, judged_properties
+from mq_network.core.predeploy import Planned, cloudformation_broker, judged_properties
+from mq_network.core.vocabulary import NON_COMPLIANT, NOT_APPLICABLE, RESOURCE_TYPE, UNKNOWN
 
-TARGET = "AWS::AmazonMQ::Broker"
+TARGET = RESOURCE_TYPE
 _JUDGED = ("CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION")
 _POINTS = (*_JUDGED, "DELETE_PRE_PROVISION")
 _MESSAGE_LIMIT = 4096  # CloudFormation cuts the message there
@@ -52,7 +53,7 @@ def lambda_handler(event: Any, context: Any = None) -> dict[str, Any]:
             f"broker into a network. Standing finding: {judged.finding.message}"
         )
         return _answer(token, "SUCCESS", message, None, judged.finding, standing=True)
-    if judged.status in ("NON_COMPLIANT", UNKNOWN):
+    if judged.status in (NON_COMPLIANT, UNKNOWN):
         return _answer(token, "FAILED", judged.message, "NonCompliant", judged)
     return _answer(token, "SUCCESS", judged.message, None, judged)
 
@@ -108,7 +109,7 @@ def judge_request(event: Any, params: RuleParameters) -> Planned | Standing | st
         judged = cloudformation_broker(label, properties, params)
     except ValueError as err:
         raise HookRequestError(str(err)) from None
-    if point == "UPDATE_PRE_PROVISION" and judged.status in ("NON_COMPLIANT", UNKNOWN):
+    if point == "UPDATE_PRE_PROVISION" and judged.status in (NON_COMPLIANT, UNKNOWN):
         previous = model.get("previousResourceProperties") if isinstance(model, Mapping) else None
         if (
             isinstance(previous, Mapping)
@@ -160,7 +161,7 @@ def _answer(
             "status": "FAILED"
             if status == "FAILED" or standing
             else "SKIPPED"
-            if judged.status == "NOT_APPLICABLE"
+            if judged.status == NOT_APPLICABLE
             else "PASSED",
             "statusMessage": judged.message[:1024],
             "severityLevel": "HIGH",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from mq_network.core.parameters import PARAMETER_SPECS
+from mq_network.core import PARAMETER_SPECS
 
 # Control characters, and lone surrogates (from JSON "\ud800" or a file name that is not UTF-8), which
 # no terminal encoding can write.

@@ -22,6 +22,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from mq_network.core.vocabulary import COMPLIANT, NON_COMPLIANT, RESOURCE_TYPE
+
 # Standard mode retries throttling, 5xx and connection errors with jittered exponential backoff;
 # 10 attempts ride out a burst of at least 9 consecutive throttling answers.
 RETRY_CONFIG = Config(
@@ -154,7 +156,7 @@ class AwsAccess:
         """(resource ID, type) of every COMPLIANT/NON_COMPLIANT result AWS Config holds for the rule."""
         config = self.build_client("config")
         found: list[tuple[str, str]] = []
-        request = {"ConfigRuleName": rule_name, "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"], "Limit": 100}
+        request = {"ConfigRuleName": rule_name, "ComplianceTypes": [COMPLIANT, NON_COMPLIANT], "Limit": 100}
         for answer in pages(
             lambda **page: config.get_compliance_details_by_config_rule(**page),  # noqa: PLW0108
             "GetComplianceDetailsByConfigRule",
@@ -188,14 +190,14 @@ def put_evaluations(
 INVENTORY_QUERY = (
     "SELECT resourceId, resourceName, configurationItemStatus, configuration.ConfigurationId, "
     "configuration.ConfigurationRevision, configuration.Configuration, tags "
-    "WHERE resourceType = 'AWS::AmazonMQ::Broker'"
+    f"WHERE resourceType = '{RESOURCE_TYPE}'"
 )
 QUERY_PAGE = 100  # SelectResourceConfig's and SelectAggregateResourceConfig's maximum Limit
 EXPRESSION_LIMIT = 4096  # an advanced query's Expression, at most (the API model's max length)
 EXPRESSION_BUDGET = 3968  # what this rule lets one expression reach: 128 bytes short of the limit
 _AGGREGATE_SELECT = (
     "SELECT resourceId, accountId, awsRegion, configurationItemStatus, resourceName "
-    "WHERE resourceType = 'AWS::AmazonMQ::Broker' AND resourceId IN ({listed})"
+    f"WHERE resourceType = '{RESOURCE_TYPE}' AND resourceId IN ({{listed}})"
 )
 
 
@@ -341,6 +343,14 @@ def configuration_revision_data(mq_client: Any, configuration_id: str, revision:
     """The revision's Data field: base64 of the ActiveMQ XML."""
     answer = mq_client.describe_configuration_revision(ConfigurationId=configuration_id, ConfigurationRevision=revision)
     return str(answer.get("Data") or "")
+
+
+def latest_configuration_item(config_client: Any, resource_type: str, resource_id: str) -> Any:
+    """The newest configuration item AWS Config holds for a resource (GetResourceConfigHistory,
+    limit 1), or None when it holds none: what an oversized change notification only summarises."""
+    answer = config_client.get_resource_config_history(resourceType=resource_type, resourceId=resource_id, limit=1)
+    items = answer.get("configurationItems") or []
+    return items[0] if items else None
 
 
 def error_code(err: ClientError) -> str:

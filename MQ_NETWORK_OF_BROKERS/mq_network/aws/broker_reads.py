@@ -25,23 +25,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mq_network.aws import aws_calls
-from mq_network.aws.peer_lookup import PeerStatus, Resolver, peer_key
 from mq_network.core.connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
+from mq_network.core.external_peers import Resolver, peer_key
 from mq_network.core.facts import (
     IDLE_STATES,
     BrokerFacts,
     ConfigurationRef,
-    NotRead,
-    Unreadable,
     from_description,
     from_inventory,
     from_summary,
 )
-from mq_network.core.network import Membership, memberships
+from mq_network.core.network import Evidence, memberships
 from mq_network.core.parameters import RuleParameters
-
-Evidence = Membership | Unreadable
-
+from mq_network.core.vocabulary import NotRead, PeerStatus, Unreadable
 
 # States in which a broker's configuration may be changing under AWS Config's record of it.
 _CHANGING = ("CREATION_IN_PROGRESS", "REBOOT_IN_PROGRESS", "CRITICAL_ACTION_REQUIRED")

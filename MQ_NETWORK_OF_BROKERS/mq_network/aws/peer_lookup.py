@@ -6,35 +6,22 @@ asks, once per run for all of them, what the aggregator records of each peer: a 
 records as current counts (named with its account and region), one it records as deleted does
 not, and one it does not record counts only as "external, not verified" (ExternalPeers) unless the
 aggregator covers the whole organization in the peer's region, where it does not exist.
+
+The pure part (keys, fix advice, statuses from listed brokers) is core/external_peers.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from mq_network.core.connectors import Peer
+from mq_network.core.external_peers import Resolver, peer_key
+from mq_network.core.vocabulary import CURRENT_STATUSES, PeerStatus
 
 # Only IDs shaped like Amazon MQ's go into a query: a peer ID comes from configuration XML.
 BROKER_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}", re.ASCII)  # b-<uuid> on AWS; no quote can pass
-_CURRENT = ("OK", "ResourceDiscovered")
-
-
-class PeerStatus(NamedTuple):
-    """What the rule could establish about one external peer."""
-
-    exists: bool | None  # True: verified; False: verified gone; None: not verified
-    detail: str  # where it is ("111122223333 us-west-2"), why it is gone, or why it is unknown
-    failed: bool = False  # the check itself failed (AccessDenied...): the peer neither counts nor passes
-
-
-NOT_VERIFIED = PeerStatus(None, "")
-Resolver = Callable[[Iterable[Peer]], Mapping[str, PeerStatus]]
-
-
-def peer_key(peer: Peer) -> str:
-    return peer.broker_id.lower()
 
 
 def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
@@ -81,67 +68,14 @@ def aggregator_resolver(config_client: Any, aggregator: str) -> Resolver:
     return resolve
 
 
-# Error codes that mean the rule's role may not make the call: only these get the permission advice.
-_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized")
-_NO_AGGREGATOR = "NoSuchConfigurationAggregatorException"
-
-
 def _failure(aggregator: str, operation: str, code: str) -> PeerStatus:
     return PeerStatus(None, f"aggregator {aggregator}: {operation} failed ({code})", True)
-
-
-def failure_advice(errors: Iterable[str]) -> tuple[str, ...]:
-    """Fixes (longest first) for peers whose check failed, by the error codes the failures name:
-    a permission fix only for an error about permissions."""
-    text = " ".join(errors)
-    if any(f"({code})" in text for code in _DENIED):
-        return (
-            " Fix: let the rule's role call config:SelectAggregateResourceConfig and "
-            "config:DescribeConfigurationAggregators.",
-            " Fix: grant config:SelectAggregateResourceConfig.",
-        )
-    if f"({_NO_AGGREGATOR})" in text:
-        return (
-            " Fix: set AggregatorName to an aggregator in the rule's own account and region.",
-            " Fix: check AggregatorName.",
-        )
-    return (
-        " Fix: run the rule again; if the same error persists, report it with its error code.",
-        " Fix: run the rule again.",
-    )
-
-
-def listed_resolver(brokers: Mapping[str, tuple[str, str, str | None]], fallback: Resolver | None = None) -> Resolver:
-    """Statuses from brokers the caller listed itself (the audit's other regions and accounts):
-    broker ID -> (account, region, state); the rest from `fallback`, or not verified."""
-    from mq_network.core.facts import IDLE_STATES
-
-    def resolve(peers: Iterable[Peer]) -> Mapping[str, PeerStatus]:
-        found: dict[str, PeerStatus] = {}
-        rest = []
-        for peer in peers:
-            key = peer_key(peer)
-            if key in brokers:
-                account, region, state = brokers[key]
-                found[key] = (
-                    PeerStatus(False, f"{state} in {account} {region}")
-                    if state in IDLE_STATES
-                    else PeerStatus(True, f"{account} {region}")
-                )
-            else:
-                rest.append(peer)
-        if rest and fallback is not None:
-            resolved = fallback(rest)
-            found.update({peer_key(p): resolved.get(peer_key(p), NOT_VERIFIED) for p in rest})
-        return found
-
-    return resolve
 
 
 def _status(row: Mapping[str, Any] | None, peer: Peer, aggregator: str, sources: Mapping[str, Any]) -> PeerStatus:
     if row is not None:
         where = f"{row.get('accountId', '?')} {row.get('awsRegion', '?')}"
-        if row.get("configurationItemStatus") in _CURRENT:
+        if row.get("configurationItemStatus") in CURRENT_STATUSES:
             return PeerStatus(True, where)
         return PeerStatus(False, f"deleted ({row.get('configurationItemStatus')}) in {where}, per {aggregator}")
     organization = sources.get("OrganizationAggregationSource") or {}

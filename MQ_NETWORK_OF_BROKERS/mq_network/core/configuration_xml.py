@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from typing import Any
 
 MAX_CONFIGURATION_BYTES = 1024 * 1024  # far above any real broker configuration
+CORE_NAMESPACE = "http://activemq.apache.org/schema/core"  # the <broker> element's, and its children's
 
 
 class ConfigurationError(ValueError):
@@ -51,6 +53,31 @@ def parse_configuration(xml_text: str, keep_comments: bool = False) -> Any:
         return parser.close()
     except ET.ParseError as err:
         raise ConfigurationError(f"the configuration is not well-formed XML ({err})") from None
+
+
+def network_connectors(root: Any) -> Iterator[Any]:
+    """The one reader of a configuration's <networkConnector> elements: those ActiveMQ maps to a
+    connector (in the core namespace, or in none); comments never count, nor an element in another
+    namespace (Spring maps elements by namespace). connectors.parse_connectors interprets them for
+    the rule; connector_uris compares them for the remediation."""
+    core = "{" + CORE_NAMESPACE + "}"
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str) or tag.rsplit("}", 1)[-1] != "networkConnector":
+            continue
+        if tag.startswith("{") and not tag.startswith(core):
+            continue
+        yield element
+
+
+def connector_uris(data: str) -> list[str]:
+    """The uri of every networkConnector in a revision's Data, as written and sorted; [] when the
+    revision cannot be read (the remediation then writes its own)."""
+    try:
+        root = parse_configuration(decode_revision(data))
+    except ConfigurationError:
+        return []
+    return sorted(element.get("uri") or "" for element in network_connectors(root))
 
 
 def _refuse_declarations(xml_text: str) -> None:

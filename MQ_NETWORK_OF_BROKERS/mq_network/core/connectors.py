@@ -14,8 +14,10 @@ from mq_network.core.configuration_xml import (
     MAX_CONFIGURATION_BYTES,
     ConfigurationError,
     decode_revision,
+    network_connectors,
     parse_configuration,
 )
+from mq_network.core.vocabulary import ENDPOINT_HOST_PATTERN
 
 __all__ = [
     "MAX_CONFIGURATION_BYTES",
@@ -29,8 +31,6 @@ __all__ = [
     "peer_of",
 ]
 
-# Amazon MQ endpoints: b-<broker id>-<1|2>.mq.<region>.amazonaws.com (.amazonaws.com.cn in China)
-_MQ_HOST = r"^(?P<broker>[^.]+)-[12]\.mq\.(?P<region>[a-z]{2}(?:-[a-z0-9]+)*-[0-9]+)\.amazonaws\.com(?P<cn>\.cn)?$"
 # Transports that never leave the broker's own process or host, or that find peers by discovery
 # (Amazon MQ's network has no multicast): a connector over them links to no other broker.
 _LOCAL_SCHEMES = {
@@ -92,11 +92,7 @@ def parse_connectors(xml_text: str) -> ConnectorReport:
     root = parse_configuration(xml_text)
     connectors: list[Connector] = []
     malformed: list[str] = []
-    for element in root.iter():
-        if not isinstance(element.tag, str) or _local(element.tag) != "networkConnector":
-            continue
-        if element.tag.startswith("{") and not element.tag.startswith(_CORE_TAG):
-            continue  # Spring maps elements by namespace: one in another namespace is no connector
+    for element in network_connectors(root):
         name = redact(element.get("name") or "(unnamed)")
         uri = (element.get("uri") or "").strip()
         try:
@@ -149,13 +145,6 @@ def _ttl(network: str | None, message: str | None, consumer: str | None) -> tupl
         return 1 if written is None else None if written < 0 else written
 
     return limit(message_ttl), limit(consumer_ttl)
-
-
-_CORE_TAG = "{http://activemq.apache.org/schema/core}"
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _targets(uri: str) -> tuple[tuple[Peer | IgnoredPeer, ...], bool]:
@@ -221,7 +210,7 @@ def peer_of(host: str) -> Peer:
     domain (`.amazonaws.com.cn` exactly for the China regions cn-*); any other host is itself.
     """
     host = host.rstrip(".").lower()
-    endpoint = re.match(_MQ_HOST, host)
+    endpoint = re.match(ENDPOINT_HOST_PATTERN, host)
     if endpoint and bool(endpoint["cn"]) == endpoint["region"].startswith("cn-"):
         return Peer(host, endpoint["broker"], endpoint["region"])
     return Peer(host, host, None)

@@ -3,6 +3,10 @@
 No AWS call happens here, so every case a customer can meet is a plain unit test. The scenarios,
 in the order they are asked (each a small function below):
 
+0. item     (a change event's configuration item, before any fact is read: `not_evaluated`)
+            deleted or no longer recorded (GONE_STATUSES), left the rule's scope (eventLeftScope),
+            or not an AWS::AmazonMQ::Broker -> NOT_APPLICABLE; and, in a periodic run, an earlier
+            result on a broker no longer listed -> NOT_APPLICABLE (`no_longer_listed`)
 1. scope    outside ScopeTagKey/ScopeTagValue -> NOT_APPLICABLE; tags unreadable -> unverified
 2. state    being deleted, or failed to be created -> NOT_APPLICABLE (it serves no client)
 3. build    a mesh member the remediation is still building (its tags say so, and it is less
@@ -25,23 +29,27 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
-from mq_network.aws.peer_lookup import failure_advice
-from mq_network.core.facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
+from mq_network.core.external_peers import failure_advice
+from mq_network.core.facts import IDLE_STATES, BrokerFacts
 from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
-from mq_network.core.network import Membership
+from mq_network.core.network import Evidence, Membership
 from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
-
-COMPLIANT = "COMPLIANT"
-NON_COMPLIANT = "NON_COMPLIANT"
-NOT_APPLICABLE = "NOT_APPLICABLE"
+from mq_network.core.vocabulary import (
+    COMPLIANT,
+    GONE_STATUSES,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    OPENWIRE_PORT,
+    RESOURCE_TYPE,
+    NotRead,
+    Unreadable,
+)
 
 ANNOTATION_LIMIT = 256  # PutEvaluations refuses longer annotations.
 _NAME_LIMIT = 50  # Amazon MQ broker names have at most 50 characters.
 _DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
 BUILD_GRACE = timedelta(hours=24)  # a mesh member "being built" longer than this is judged normally
-
-Evidence = Membership | Unreadable
 
 
 class Verdict(NamedTuple):
@@ -90,6 +98,23 @@ def decide(
     if problems:
         return _render(broker, problems)
     return _verdict(COMPLIANT, _compliant_text(broker, params, network))
+
+
+def not_evaluated(status: object, resource_type: object, left_scope: bool, label: str) -> Verdict | None:
+    """Scenario 0: NOT_APPLICABLE for a configuration item the rule no longer or never evaluates
+    (its status says it is gone, it left the rule's scope, or it is another resource type); None
+    when the broker it describes is to be judged."""
+    if status in GONE_STATUSES or left_scope:
+        reason = status if status in GONE_STATUSES else "left the rule's scope"
+        return Verdict(NOT_APPLICABLE, f"Broker '{label}' is no longer evaluated ({reason}).")
+    if resource_type != RESOURCE_TYPE:
+        return Verdict(NOT_APPLICABLE, "This rule evaluates Amazon MQ brokers only.")
+    return None
+
+
+def no_longer_listed() -> Verdict:
+    """Scenario 0, periodic: an earlier result AWS Config holds on a broker this run did not list."""
+    return Verdict(NOT_APPLICABLE, "The broker no longer exists.")
 
 
 def needs_network(broker: BrokerFacts, params: RuleParameters) -> bool:
@@ -222,7 +247,7 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
     if network.malformed:
         return _Problem(
             f"network connector {_quote('; '.join(network.malformed), 130)}",
-            (" Fix: give the connector a uri such as static:(ssl://<peer-host>:61617).",),
+            (f" Fix: give the connector a uri such as static:(ssl://<peer-host>:{OPENWIRE_PORT}).",),
         )
     ignored = f" (not counted: {_quote('; '.join(network.ignored), 120)})" if network.ignored else ""
     ignored += _one_way(network)

@@ -3,7 +3,7 @@
 A periodic run learns it from ListBrokers (and DescribeBroker or ListTags where the parameters
 need them), a change event from the configuration item. Both become the same `BrokerFacts`, so
 the decision never sees where its facts came from. What was not read, and what could not be read,
-are types of their own (`NotRead`, `Unreadable`), never a None the decision could take for "none".
+are types of their own (vocabulary's `NotRead`, `Unreadable`), never a None the decision could take for "none".
 Every answer is treated as untrusted: a missing or mistyped field falls back to what is known.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
+from mq_network.core.vocabulary import CURRENT_STATUSES, NOT_READ, NotRead, Unreadable
 
 # States in which a broker serves no client: no availability to judge, no network to read.
 IDLE_STATES = {
@@ -24,19 +24,6 @@ IDLE_STATES = {
 
 class BrokerFactsError(ValueError):
     """A broker record without an ID: nothing can be evaluated or sent for it."""
-
-
-class NotRead(NamedTuple):
-    """Not read, because the parameters did not need it (tags without a scope, say)."""
-
-
-NOT_READ = NotRead()
-
-
-class Unreadable(NamedTuple):
-    """Asked for, and could not be read: the reason goes into "could not be verified: <reason>"."""
-
-    reason: str
 
 
 class ConfigurationRef(NamedTuple):
@@ -147,7 +134,7 @@ def from_inventory(row: Mapping[str, Any], listed: BrokerFacts) -> BrokerFacts |
     """Facts from AWS Config's record of the broker (an advanced query row), over what ListBrokers
     said; None when the record cannot stand in for DescribeBroker (not current, no configuration,
     tags not a list of key/value pairs)."""
-    if row.get("configurationItemStatus") not in ("OK", "ResourceDiscovered"):
+    if row.get("configurationItemStatus") not in CURRENT_STATUSES:
         return None
     reference = recorded_configuration(_mapping(row.get("configuration")))
     raw_tags = row.get("tags", [])

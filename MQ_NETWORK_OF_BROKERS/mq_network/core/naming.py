@@ -2,16 +2,17 @@
 
 The rule's annotation, mq-network-plan and the SSM remediation all name members with
 `member_name`, so what the annotation suggests is what the remediation builds. Standard library
-only: the SSM Automation document embeds this module (scripts/embed_mesh_script.py).
+only: the SSM Automation document embeds this module, after vocabulary.py (scripts/embed_mesh_script.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from mq_network.core.vocabulary import MEMBER_SUFFIX
+
 NAME_LIMIT = 50  # Amazon MQ broker names
 MAX_MESH_SIZE = 21  # member n declares n-1 connectors; Amazon MQ allows 20 per broker
-MEMBER_SUFFIX = "-Broker-"
 # Every member of one mesh shares one prefix, sized for the longest suffix a mesh can have.
 _PREFIX_LIMIT = NAME_LIMIT - len(f"{MEMBER_SUFFIX}{MAX_MESH_SIZE}")
 

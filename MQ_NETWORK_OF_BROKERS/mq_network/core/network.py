@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from mq_network.aws.peer_lookup import NOT_VERIFIED, PeerStatus
 from mq_network.core.connectors import Connector, ConnectorReport, Peer
+from mq_network.core.vocabulary import NOT_VERIFIED, PeerStatus, Unreadable
 
 _UNLIMITED = 1 << 30  # a negative TTL: ActiveMQ sets no hop limit
 
@@ -48,6 +48,11 @@ class Link(NamedTuple):
     label: str  # its name, host, or "b-... (account region)"
     direction: str  # "both", "out" (this broker forwards to it only) or "in"
     kind: str = "broker"  # "broker" (of the run), "verified" (outside it, known to exist) or "external"
+
+
+# What the rule knows of a broker's network after deployment: the graph's word on it, or why the
+# broker's connectors could not be read.
+Evidence = Membership | Unreadable
 
 
 def memberships(

@@ -14,7 +14,11 @@ from typing import NamedTuple
 from mq_network.core.patterns import SYNTAX, NamePattern, PatternError
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
-CHECK_MODES = ("name", "connectors", "both")
+CHECK_MODES = ("name", "connectors", "both")  # what the CheckMode parameter accepts
+# Not a CheckMode anyone can set (parse_parameters refuses it): what the pre-deployment decision
+# (predeploy.py) asks decide() for when it judges scope, engine and deployment mode alone, since
+# every CheckMode checks the deployment mode and neither the name nor the connectors are wanted.
+DEPLOYMENT_MODE_ONLY = "deployment-mode-only"
 EXTERNAL_PEER_MODES = ("count", "ignore")
 _AGGREGATOR_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)  # AWS Config's aggregator names
 _NETWORK_SIZE_RANGE = (2, 1000)

@@ -4,7 +4,7 @@ The CloudFormation Lambda Hook (hook.py) and `mq-network-check` (templates, CDK 
 plans) both judge here, with the rule's own parameters and decision, so a broker gets the same
 verdict before it is created as after.
 
-Each property is a literal, absent, or left to deployment: `Unknown` (nothing is known), `Choice`
+Each property is a literal, absent, or left to deployment: `Unknown` (vocabulary; nothing is known), `Choice`
 (one of some literal values, such as an Fn::If of two literals) or, for a name, a `Shape` (literal
 parts around parts known only at deployment, as Fn::Join and Fn::Sub build them). What is literal
 decides first: a failure that no deployment value can fix is NON_COMPLIANT whatever the unknown
@@ -24,19 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from mq_network.core.decision import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, decide
+from mq_network.core.decision import decide
 from mq_network.core.facts import BrokerFacts
 from mq_network.core.network import Membership
-from mq_network.core.parameters import RuleParameters
+from mq_network.core.parameters import DEPLOYMENT_MODE_ONLY, RuleParameters
+from mq_network.core.vocabulary import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, UNKNOWN, Unknown
 
-UNKNOWN = "UNKNOWN"  # cannot be judged before deployment
 _MESH_FIX = "Declare it as a member of a mesh, in an allowed mode."
-
-
-class Unknown(NamedTuple):
-    """A property whose value is decided at deployment (an intrinsic function, a value after apply)."""
-
-    how: str  # "Fn::Sub", "known after apply", ...
 
 
 class Choice(NamedTuple):
@@ -67,17 +61,18 @@ class Planned(NamedTuple):
     fix: str = ""
 
 
-Value = str | Unknown | Choice | None
-Name = str | Shape | Unknown | None
-Tags = Mapping[str, str] | PartialTags | Unknown | None
+# What a template or plan declares of a property: a literal, left to deployment, or absent (None).
+PlannedValue = str | Unknown | Choice | None
+PlannedName = str | Shape | Unknown | None
+PlannedTags = Mapping[str, str] | PartialTags | Unknown | None
 
 
 def judge_planned(
     label: str,
-    name: Name,
-    mode: Value,
-    engine: Value,
-    tags: Tags,
+    name: PlannedName,
+    mode: PlannedValue,
+    engine: PlannedValue,
+    tags: PlannedTags,
     params: RuleParameters,
     network: Membership | Unknown | None = None,
 ) -> Planned:
@@ -156,7 +151,7 @@ def judge_planned(
     return Planned(COMPLIANT, f"Broker {called}: {checked} as a network member needs ({shown}).{later}")
 
 
-def _judge_name(name: Name, params: RuleParameters, failures: list[str], open_: list[str]) -> None:
+def _judge_name(name: PlannedName, params: RuleParameters, failures: list[str], open_: list[str]) -> None:
     pattern = _quote(params.broker_name_pattern.pattern)
     if name is None:
         failures.append(
@@ -181,7 +176,7 @@ def _judge_name(name: Name, params: RuleParameters, failures: list[str], open_: 
         open_.append(f"its BrokerName is {name.how}")
 
 
-def _judge_mode(mode: Value, params: RuleParameters, failures: list[str], open_: list[str]) -> None:
+def _judge_mode(mode: PlannedValue, params: RuleParameters, failures: list[str], open_: list[str]) -> None:
     allowed = params.allowed_deployment_modes
     if mode is None:
         failures.append("it declares no DeploymentMode, which AWS::AmazonMQ::Broker requires")
@@ -196,9 +191,9 @@ def _judge_mode(mode: Value, params: RuleParameters, failures: list[str], open_:
 
 
 def _plain(params: RuleParameters, keep_name: bool = False) -> RuleParameters:
-    """Parameters for decide() without the network ("mode": decide then checks neither name nor
-    connectors, and always the mode), and with the name when asked."""
-    return params._replace(check_mode="name" if keep_name and params.checks_name else "mode")
+    """Parameters for decide() without the network (DEPLOYMENT_MODE_ONLY: decide then checks neither
+    name nor connectors, and always the mode), and with the name when asked."""
+    return params._replace(check_mode="name" if keep_name and params.checks_name else DEPLOYMENT_MODE_ONLY)
 
 
 def _readable(value: Any) -> Any:
@@ -208,7 +203,7 @@ def _readable(value: Any) -> Any:
     return Unknown(f"a {type(value).__name__}, not a string")
 
 
-def _upper(value: Value) -> Value:
+def _upper(value: PlannedValue) -> PlannedValue:
     """CloudFormation's registry schema marks DeploymentMode and EngineType enumCaseInsensitive."""
     if isinstance(value, str):
         return value.upper()
@@ -217,7 +212,7 @@ def _upper(value: Value) -> Value:
     return value
 
 
-def _scope_tags(tags: Tags, params: RuleParameters) -> Mapping[str, str] | str:
+def _scope_tags(tags: PlannedTags, params: RuleParameters) -> Mapping[str, str] | str:
     """The tags the scope test needs, literal; or why the scope is open until deployment (a str)."""
     key = params.scope_tag_key
     if key is None:
@@ -244,18 +239,18 @@ def _scope_tags(tags: Tags, params: RuleParameters) -> Mapping[str, str] | str:
     return dict(tags)
 
 
-def _literal_name(name: Name) -> str | None:
+def _literal_name(name: PlannedName) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _called(label: str, name: Name) -> str:
+def _called(label: str, name: PlannedName) -> str:
     """A literal name is quoted; a logical ID or an address is not a name, and says what it is."""
     if isinstance(name, str):
         return f"'{name}' ({label})"
     return f"{label} ({'no BrokerName' if name is None else 'name decided at deployment'})"
 
 
-def _unquote_label(annotation: str, label: str, name: Name) -> str:
+def _unquote_label(annotation: str, label: str, name: PlannedName) -> str:
     """decide() quotes the broker's label as its name; before deployment that label may be a logical ID."""
     if isinstance(name, str):
         return annotation
@@ -281,7 +276,7 @@ def cloudformation_broker(
     return judge_planned(logical_id, *judged_properties(properties), params, network)
 
 
-def judged_properties(properties: Mapping[str, Any]) -> tuple[Name, Value, Value, Tags]:
+def judged_properties(properties: Mapping[str, Any]) -> tuple[PlannedName, PlannedValue, PlannedValue, PlannedTags]:
     """Name, mode, engine and tags of resolved Properties (a non-string is left to deployment)."""
     return (
         _literal(properties.get("BrokerName")),
@@ -301,7 +296,7 @@ def _literal(value: object) -> str | Unknown | None:
     return Unknown("not a string")
 
 
-def _cloudformation_tags(value: object) -> Tags:
+def _cloudformation_tags(value: object) -> PlannedTags:
     if value is None:
         return {}
     if not isinstance(value, Sequence) or isinstance(value, str):

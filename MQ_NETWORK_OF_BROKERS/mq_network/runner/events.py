@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mq_network.core.vocabulary import CURRENT_STATUSES
+
 SCHEDULED = "ScheduledNotification"
 CHANGE = "ConfigurationItemChangeNotification"
 OVERSIZED = "OversizedConfigurationItemChangeNotification"
@@ -26,7 +28,6 @@ _SUMMARY_FIELDS = ("resourceType", "resourceId")
 # Fields of an item's `configuration` the rule reads, each a string when present.
 _CONFIGURATION_TEXT = ("BrokerName", "DeploymentMode", "EngineType", "BrokerState", "Arn", "ConfigurationId")
 _MAX_EVENT_JSON = 1024 * 1024  # AWS Config's items are far smaller; oversized ones come as a summary
-_PRESENT = ("OK", "ResourceDiscovered")
 
 
 class InvalidEventError(ValueError):
@@ -86,7 +87,7 @@ def check_configuration_item(item: object, where: str) -> None:
     for name in _ITEM_FIELDS:
         _text(item[name], f"{where}.{name}")
     configuration = item.get("configuration")
-    if configuration is None and item["configurationItemStatus"] not in _PRESENT:
+    if configuration is None and item["configurationItemStatus"] not in CURRENT_STATUSES:
         return  # a deleted resource's item carries no configuration
     if not isinstance(configuration, Mapping):
         raise InvalidEventError(f"{where}.configuration is {_kind(configuration)}, not an object")

@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mq_network.aws import aws_calls
-from mq_network.aws.broker_reads import Evidence, gather_brokers, network_evidence
-from mq_network.aws.peer_lookup import Resolver
-from mq_network.core.decision import Verdict, decide, needs_network
+from mq_network.aws.broker_reads import gather_brokers, network_evidence
+from mq_network.core.decision import Verdict, decide, needs_network, not_evaluated
+from mq_network.core.external_peers import Resolver
 from mq_network.core.facts import BrokerFacts, from_configuration_item, from_summary
+from mq_network.core.network import Evidence
 from mq_network.core.parameters import RuleParameters
 
 
@@ -44,13 +45,23 @@ def evaluate_region(
 
 
 def evaluate_item(
-    item: Mapping[str, Any], params: RuleParameters, mq_client: Callable[[], Any], resolver: Resolver | None = None
+    item: Mapping[str, Any],
+    params: RuleParameters,
+    mq_client: Callable[[], Any],
+    resolver: Resolver | None = None,
+    left_scope: bool = False,
 ) -> Verdict:
     """The verdict on the broker a configuration item describes.
 
-    Name checks need nothing beyond the item. Connector checks need the neighbours: the region's
-    broker list, then only as many configurations as it takes to settle the verdict.
+    An item that is gone, left the scope (`left_scope`: the event's eventLeftScope) or is no broker
+    is settled by its status and type alone. Name checks need nothing beyond the item. Connector
+    checks need the neighbours: the region's broker list, then only as many configurations as it
+    takes to settle the verdict.
     """
+    label = item.get("resourceName") or item["resourceId"]
+    settled = not_evaluated(item.get("configurationItemStatus"), item.get("resourceType"), left_scope, label)
+    if settled is not None:
+        return settled
     broker = from_configuration_item(item)
     if not needs_network(broker, params):
         return decide(broker, params)

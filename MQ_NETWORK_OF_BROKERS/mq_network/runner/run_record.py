@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from mq_network.core.vocabulary import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, VERDICTS
+
 LOGGER = logging.getLogger("mq_network")
 # A library's logger: where nothing configures logging (the demo, the tools) Python's last-resort
 # handler would print ERROR records to stderr beside the tool's own message. Lambda's root handler
@@ -28,8 +30,7 @@ if LOGGER.level == logging.NOTSET:
     # Lambda's text log format leaves the root logger at WARNING; the run record is INFO.
     LOGGER.setLevel(logging.INFO)
 METRICS_NAMESPACE = "MQNetworkOfBrokers"
-VERDICTS = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
-_METRIC_NAMES = {"COMPLIANT": "Compliant", "NON_COMPLIANT": "NonCompliant", "NOT_APPLICABLE": "NotApplicable"}
+_METRIC_NAMES = {COMPLIANT: "Compliant", NON_COMPLIANT: "NonCompliant", NOT_APPLICABLE: "NotApplicable"}
 
 
 class RunRecord:

@@ -27,13 +27,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mq_network.aws import aws_calls
 from mq_network.aws.aws_calls import QUERY_PAGE
-from mq_network.core.decision import decide
-from mq_network.core.facts import NOT_READ, BrokerFacts, Tags, Unreadable, recorded_configuration
-from mq_network.core.parameters import RuleParameters
+from mq_network.core import (
+    DELETED_STATUSES,
+    NOT_READ,
+    RESOURCE_TYPE,
+    BrokerFacts,
+    RuleParameters,
+    Tags,
+    Unreadable,
+    decide,
+    recorded_configuration,
+)
 from mq_network_tools.audit.cli import Failure, Row, judged_row
 from mq_network_tools.cli_options import printable
 
-RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 # Every field the decision reads, and where the broker is. The flat ConfigurationId/Revision pair is
 # the one AWS Config fills (CloudFormation's schema made the nested Configuration write-only).
 ORGANIZATION_QUERY = (
@@ -42,7 +49,7 @@ ORGANIZATION_QUERY = (
     "configuration.EngineType, configuration.ConfigurationId, configuration.ConfigurationRevision, tags "
     f"WHERE resourceType = '{RESOURCE_TYPE}'"
 )
-DELETED = ("ResourceDeleted", "ResourceDeletedNotRecorded")
+DELETED = DELETED_STATUSES
 MAX_PAGES = 50_000  # 5 million items: far beyond any organization's brokers; a query past it is broken
 STATUS_PAGE = 100
 MAX_WORKERS = 16
@@ -245,7 +252,7 @@ def judge(
 def organization_resolver(organization: Organization, fallback: Any) -> Any:
     """Peers: every broker the aggregator's items hold is known to exist (with its account and
     region); the rest (deleted, unrecorded) are asked of the aggregator by ID. Thread-safe."""
-    from mq_network.aws.peer_lookup import listed_resolver
+    from mq_network.core import listed_resolver
 
     known = {
         str(row["resourceId"]).lower(): (str(row.get("accountId")), str(row.get("awsRegion")), None)

@@ -27,12 +27,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
+from mq_network.core import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, ParameterError, RuleParameters, parse_parameters
 
 if TYPE_CHECKING:
-    from mq_network.aws.peer_lookup import Resolver
-    from mq_network.core.decision import Verdict
-    from mq_network.core.facts import BrokerFacts
+    from mq_network.core import BrokerFacts, Resolver, Verdict
 
 from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
@@ -41,7 +39,7 @@ MAX_WORKERS = 16
 FIELDS = ("account", "region", "broker_id", "name", "mode", "engine", "verdict", "annotation")
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP: cells a spreadsheet would evaluate
-_COLOURS = {"COMPLIANT": "\033[32m", "NON_COMPLIANT": "\033[31m", "NOT_APPLICABLE": "\033[90m"}
+_COLOURS = {COMPLIANT: "\033[32m", NON_COMPLIANT: "\033[31m", NOT_APPLICABLE: "\033[90m"}
 
 
 class Account(NamedTuple):
@@ -280,7 +278,7 @@ def finish(
             "(--allow-partial accepts what could)\n"
         )
         return EXIT_PARTIAL
-    return EXIT_NON_COMPLIANT if any(row.verdict == "NON_COMPLIANT" for row in rows) else EXIT_OK
+    return EXIT_NON_COMPLIANT if any(row.verdict == NON_COMPLIANT for row in rows) else EXIT_OK
 
 
 def _one_session_per_credentials(factory: SessionFactory) -> SessionFactory:
@@ -339,8 +337,8 @@ class Summary(NamedTuple):
     def line(self) -> str:
         count = self.verdicts
         return (
-            f"{_count(self.brokers, 'broker')}: {count['COMPLIANT']} compliant, {count['NON_COMPLIANT']} "
-            f"non-compliant, {count['NOT_APPLICABLE']} not applicable; read {self.accounts_read} of "
+            f"{_count(self.brokers, 'broker')}: {count[COMPLIANT]} compliant, {count[NON_COMPLIANT]} "
+            f"non-compliant, {count[NOT_APPLICABLE]} not applicable; read {self.accounts_read} of "
             f"{_count(self.accounts_requested, 'account')} and {self.regions_read} of "
             f"{_count(self.regions_requested, 'region')}, {_count(self.failures, 'failure')}; {self.seconds:.1f} s"
             + (f"; {printable(self.note)}" if self.note else "")
@@ -435,7 +433,8 @@ def _audit_resolver(
     targets: Sequence[Target], listed: Mapping[int, list[dict[str, Any]]], params: RuleParameters, configs: list[Any]
 ) -> Resolver:
     """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
-    from mq_network.aws.peer_lookup import aggregator_resolver, listed_resolver
+    from mq_network.aws.peer_lookup import aggregator_resolver
+    from mq_network.core import listed_resolver
 
     known: dict[str, tuple[str, str, str | None]] = {}
     for index, summaries in listed.items():

@@ -18,13 +18,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from mq_network.core import COMPLIANT, MEMBER_NAME_PATTERN, NON_COMPLIANT, NOT_APPLICABLE
+
 COLOURS = {  # verdict -> (fill, stroke)
-    "COMPLIANT": ("#c8e6c9", "#2e7d32"),
-    "NON_COMPLIANT": ("#ffcdd2", "#c62828"),
-    "NOT_APPLICABLE": ("#eeeeee", "#757575"),
+    COMPLIANT: ("#c8e6c9", "#2e7d32"),
+    NON_COMPLIANT: ("#ffcdd2", "#c62828"),
+    NOT_APPLICABLE: ("#eeeeee", "#757575"),
     "EXTERNAL": ("#ffffff", "#455a64"),
 }
-_MEMBER = re.compile(r"^(?P<mesh>.+)-Broker-\d+$")
+_MEMBER = re.compile(MEMBER_NAME_PATTERN)
 _CHAR = 7.4  # px per character of 13px sans-serif, a generous average
 _HEIGHT = 46
 _GAP = 48
@@ -111,7 +113,7 @@ def _components(nodes: Mapping[str, Node], edges: Iterable[Edge]) -> list[list[s
 def _mesh_groups(nodes: Mapping[str, Node]) -> list[list[str]]:
     groups: dict[str, list[str]] = {}
     for key, node in nodes.items():
-        match = _MEMBER.match(node.label)
+        match = _MEMBER.fullmatch(node.label)
         groups.setdefault(match["mesh"] if match else f"\0{key}", []).append(key)
     ordered = [sorted(g, key=lambda k: nodes[k].label) for g in groups.values()]
     return sorted(ordered, key=lambda g: (-len(g), nodes[g[0]].label))
@@ -166,10 +168,10 @@ def _legend() -> str:
     items = []
     x = 10
     for label, verdict, standby, external, width in (
-        ("compliant", "COMPLIANT", False, False, 130),
-        ("non-compliant", "NON_COMPLIANT", False, False, 130),
-        ("not applicable", "NOT_APPLICABLE", False, False, 130),
-        ("active/standby", "COMPLIANT", True, False, 130),
+        ("compliant", COMPLIANT, False, False, 130),
+        ("non-compliant", NON_COMPLIANT, False, False, 130),
+        ("not applicable", NOT_APPLICABLE, False, False, 130),
+        ("active/standby", COMPLIANT, True, False, 130),
         ("peer outside the region", "EXTERNAL", False, True, 230),
     ):
         items.append(_shape(x, 8, width, 30, verdict, standby, external, label, "", "legend-node"))

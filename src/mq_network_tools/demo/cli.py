@@ -12,10 +12,11 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from mq_network.core import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
 from mq_network_tools.demo import emulator
 
 _ANNOTATION_WIDTH = 72
-_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")  # what needs action first
+_ORDER = (NON_COMPLIANT, COMPLIANT, NOT_APPLICABLE)  # what needs action first
 
 
 def run_demo(parameters: Mapping[str, str] | None = None) -> tuple[Any, dict[str, str], emulator.ApiCalls]:
@@ -62,8 +63,8 @@ def render(result: Any, names: Mapping[str, str], calls: emulator.ApiCalls, out:
             out.write(f"{'':<{width}}  {'':<12}  {'':<14}  {line}\n")
     tally = {kind: sum(e["ComplianceType"] == kind for e in rows) for kind in _ORDER}
     out.write(
-        f"\n{len(rows)} brokers: {tally['COMPLIANT']} compliant, {tally['NON_COMPLIANT']} non-compliant, "
-        f"{tally['NOT_APPLICABLE']} not applicable.\n"
+        f"\n{len(rows)} brokers: {tally[COMPLIANT]} compliant, {tally[NON_COMPLIANT]} non-compliant, "
+        f"{tally[NOT_APPLICABLE]} not applicable.\n"
         "API calls: " + ", ".join(f"{op} {n}" for op, n in sorted(calls.calls.items())) + "\n"
     )
 

@@ -25,13 +25,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from mq_network.core.parameters import ParameterError, parse_parameters
-from mq_network.core.predeploy import UNKNOWN
+from mq_network.core import (
+    COMPLIANT,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    RESOURCE_TYPE,
+    UNKNOWN,
+    ParameterError,
+    parse_parameters,
+)
 from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
 RULE_ID = "MQ_NETWORK_OF_BROKERS"
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
-_TYPE = "AWS::AmazonMQ::Broker"
+_TYPE = RESOURCE_TYPE
 
 
 class Finding(NamedTuple):
@@ -127,7 +134,7 @@ def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: b
     partial read comes first: the verdict is incomplete."""
     if errors:
         return EXIT_USAGE
-    if any(f.status == "NON_COMPLIANT" for f in findings):
+    if any(f.status == NON_COMPLIANT for f in findings):
         return EXIT_NON_COMPLIANT
     if any(f.status == UNKNOWN for f in findings) and not allow_unknown:
         return EXIT_UNKNOWN
@@ -146,11 +153,11 @@ def _report(output: str, findings: Sequence[Finding], stdout: TextIO, errors: Se
             # names and IDs come from the template: no newline or escape sequence can forge a line
             where, resource, message = (printable(t) for t in (finding.path, finding.resource, finding.message))
             stdout.write(f"{where}:{finding.line}: {finding.status}: {resource}: {message}\n")
-        statuses = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", UNKNOWN)
+        statuses = (COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, UNKNOWN)
         counts = {s: sum(f.status == s for f in findings) for s in statuses}
         stdout.write(
-            f"{len(findings)} broker(s): {counts['COMPLIANT']} compliant, {counts['NON_COMPLIANT']} non-compliant, "
-            f"{counts['NOT_APPLICABLE']} not applicable, {counts[UNKNOWN]} cannot be judged before deployment\n"
+            f"{len(findings)} broker(s): {counts[COMPLIANT]} compliant, {counts[NON_COMPLIANT]} non-compliant, "
+            f"{counts[NOT_APPLICABLE]} not applicable, {counts[UNKNOWN]} cannot be judged before deployment\n"
         )
 
 
@@ -198,7 +205,7 @@ def files(paths: Sequence[str], errors: list[str]) -> Iterator[Path]:
 # project's fixtures): 512 KiB, far above a hand-written .tf file.
 LIMITS = {"yaml": 2 << 20, "json": 32 << 20, "tf": 512 << 10}
 BROKER_TF = "aws_mq_broker"
-_BROKER_TYPES = ("AWS::AmazonMQ::Broker", BROKER_TF)
+_BROKER_TYPES = (RESOURCE_TYPE, BROKER_TF)
 _MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 
 
@@ -393,7 +400,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
     results = [
         {
             "ruleId": RULE_ID,
-            "level": "error" if f.status == "NON_COMPLIANT" else "warning",
+            "level": "error" if f.status == NON_COMPLIANT else "warning",
             "message": {"text": f.message},
             "locations": [
                 {
@@ -407,7 +414,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
             "properties": {"status": f.status},
         }
         for f in findings
-        if f.status in ("NON_COMPLIANT", UNKNOWN)
+        if f.status in (NON_COMPLIANT, UNKNOWN)
     ]
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

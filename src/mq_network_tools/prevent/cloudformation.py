@@ -28,25 +28,26 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mq_network.core.parameters import RuleParameters
-from mq_network.core.predeploy import (
+from mq_network.core import (
+    RESOURCE_TYPE,
     UNKNOWN,
     Choice,
-    Name,
     PartialTags,
     Planned,
+    PlannedName,
+    PlannedTags,
+    PlannedValue,
+    RuleParameters,
     Shape,
-    Tags,
     Unknown,
-    Value,
     judge_planned,
 )
 from mq_network_tools.prevent.template_network import cloudformation_networks
 
 if TYPE_CHECKING:
-    from mq_network.core.name_shape import Hole
+    from mq_network.core import Hole
 
-BROKER = "AWS::AmazonMQ::Broker"
+BROKER = RESOURCE_TYPE
 _AMAZON_MQ = "AWS::AmazonMQ::"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 _KNOWN_TRANSFORMS = {"AWS::Serverless-2016-10-31", LANGUAGE_EXTENSIONS}  # neither adds or changes a broker
@@ -214,7 +215,9 @@ def _expand_for_each(
 # --- properties ----------------------------------------------------------------------------------------
 
 
-def broker_properties(properties: Mapping[str, Any], parameters: object = None) -> tuple[Name, Value, Value, Tags]:
+def broker_properties(
+    properties: Mapping[str, Any], parameters: object = None
+) -> tuple[PlannedName, PlannedValue, PlannedValue, PlannedTags]:
     """Name, mode, engine and tags of a broker's Properties as written in a template."""
     declared = parameters if isinstance(parameters, Mapping) else {}
     return (
@@ -237,7 +240,7 @@ def describe(value: object) -> str:
     return "not a string"
 
 
-def name_value(value: object) -> Name:
+def name_value(value: object) -> PlannedName:
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -278,7 +281,7 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
     """A string built by Fn::Join or Fn::Sub, as literal parts and holes; None when not such a value."""
     if depth > 20 or not isinstance(value, Mapping) or len(value) != 1:
         return None
-    from mq_network.core.name_shape import Hole  # only names built at deployment need it
+    from mq_network.core import Hole  # only names built at deployment need it
 
     ((function, argument),) = value.items()
     if function == "Fn::Join":
@@ -324,7 +327,7 @@ def _parts(value: object, depth: int) -> list[str | Hole] | None:
 
 
 def _part(item: object, depth: int) -> list[str | Hole]:
-    from mq_network.core.name_shape import Hole
+    from mq_network.core import Hole
 
     if isinstance(item, str):
         return [item]
@@ -332,7 +335,7 @@ def _part(item: object, depth: int) -> list[str | Hole]:
     return nested if nested is not None else [Hole(describe(item))]
 
 
-def enum_value(value: object, parameters: Mapping[str, Any], depth: int = 0) -> Value:
+def enum_value(value: object, parameters: Mapping[str, Any], depth: int = 0) -> PlannedValue:
     """DeploymentMode or EngineType: a literal, a choice of literals, or unknown."""
     if value is None or value == "":
         return None
@@ -374,7 +377,7 @@ def _choices(value: object, parameters: Mapping[str, Any], depth: int) -> list[s
     return None
 
 
-def tags_value(value: object) -> Tags:
+def tags_value(value: object) -> PlannedTags:
     """Tags entry by entry: literal keys keep their literal values even when another entry is computed."""
     if value is None:
         return {}

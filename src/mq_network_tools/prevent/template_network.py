@@ -21,13 +21,22 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mq_network.core.configuration_xml import ConfigurationError, decode_revision, parse_configuration
-from mq_network.core.connectors import ConnectorReport, Peer, parse_connectors
-from mq_network.core.network import Membership, memberships
-from mq_network.core.parameters import RuleParameters
-from mq_network.core.predeploy import Unknown
+from mq_network.core import (
+    OPENWIRE_PORT,
+    RESOURCE_TYPE,
+    ConfigurationError,
+    ConnectorReport,
+    Membership,
+    Peer,
+    RuleParameters,
+    Unknown,
+    decode_revision,
+    memberships,
+    parse_configuration,
+    parse_connectors,
+)
 
-BROKER = "AWS::AmazonMQ::Broker"
+BROKER = RESOURCE_TYPE
 CONFIGURATION = "AWS::AmazonMQ::Configuration"
 ASSOCIATION = "AWS::AmazonMQ::ConfigurationAssociation"
 _MARK = "tmplbroker{}x"  # stands for broker number {} of the template inside a connector URI
@@ -248,7 +257,7 @@ def _reference(value: object, brokers: list[str], bare: bool) -> str:
 def _marker(index: int, attribute: str, bare: bool) -> str:
     mark = _MARK.format(index)
     if attribute.endswith("Endpoints") and not bare:
-        return f"ssl://{mark}:61617"  # an endpoint attribute holds a whole transport URI
+        return f"ssl://{mark}:{OPENWIRE_PORT}"  # an endpoint attribute holds a whole transport URI
     return mark
 
 

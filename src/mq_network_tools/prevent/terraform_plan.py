@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from mq_network.core.parameters import RuleParameters
-from mq_network.core.predeploy import Planned, Unknown, judge_planned
+from mq_network.core import Planned, RuleParameters, Unknown, judge_planned
 from mq_network_tools.prevent.template_network import terraform_networks
 from mq_network_tools.prevent.terraform_tags import Tags, for_rule, merged
 

@@ -23,8 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mq_network.core.parameters import RuleParameters
-from mq_network.core.predeploy import UNKNOWN, Planned, Unknown, judge_planned
+from mq_network.core import UNKNOWN, Planned, RuleParameters, Unknown, judge_planned
 from mq_network_tools.prevent.terraform_tags import Tags, for_rule, merged
 
 BROKER = "aws_mq_broker"

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from mq_network.core.parameters import RuleParameters
-from mq_network.core.predeploy import Unknown
+from mq_network.core import RuleParameters, Unknown
 
 
 class Tags(NamedTuple):

@@ -2,8 +2,8 @@
 
 One file serves two users: `mq-network-plan` prints the plan (a CloudFormation template or AWS
 CLI commands), and the SSM Automation document in template.yaml runs it (the document embeds
-this file, after the rule's naming.py and configuration_xml.py, which it imports; a test keeps
-them equal). So it imports only the standard library, those two modules, and boto3.
+this file, after the rule's vocabulary.py, naming.py and configuration_xml.py, which it imports; a
+test keeps them equal). So it imports only the standard library, those three modules, and boto3.
 
 Safety: it never deletes anything, never invents or prints a password (they come from a Secrets
 Manager secret, `{"<username>": "<password>", ...}`), never takes a mesh member for a source (no
@@ -21,21 +21,25 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from mq_network.core.configuration_xml import ConfigurationError, decode_revision, parse_configuration
-from mq_network.core.naming import (
+from mq_network.core import (
     BUILD_COMPLETE,
     BUILD_IN_PROGRESS,
     BUILD_TAG,
+    CORE_NAMESPACE,
     MAX_MESH_SIZE,
     MEMBER_TAG,
+    OPENWIRE_PORT,
     SOURCE_TAG,
+    ConfigurationError,
+    connector_uris,
+    decode_revision,
+    endpoint_domain,
     member_name,
+    parse_configuration,
 )
 
 MESH_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ")
 PEER_MARKER = "@@PEER"  # printed plans put @@PEER<n>@@ where member n's endpoints go
-CORE_NAMESPACE = "http://activemq.apache.org/schema/core"
-OPENWIRE_PORT = 61617
 
 # CreateBroker needs these EC2 permissions in the caller's policy: Amazon MQ makes (and, if the
 # creation fails, removes) the broker's network interfaces on the caller's behalf. From the
@@ -260,8 +264,7 @@ def instance_labels(broker_id: str, mode: str) -> list[str]:
 
 
 def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
-    suffix = ".amazonaws.com.cn" if region.startswith("cn-") else ".amazonaws.com"
-    return [f"{label}.mq.{region}{suffix}" for label in instance_labels(broker_id, mode)]
+    return [f"{label}{endpoint_domain(region)}" for label in instance_labels(broker_id, mode)]
 
 
 def member_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
@@ -419,19 +422,6 @@ def _on_mesh_configuration(
         mq.update_broker(BrokerId=broker["BrokerId"], Configuration=wanted)
     mq.reboot_broker(BrokerId=broker["BrokerId"])
     return False
-
-
-def connector_uris(data: str) -> list[str]:
-    """The uri of every networkConnector in a revision (sorted), read with the rule's reader."""
-    try:
-        root = parse_configuration(decode_revision(data))
-    except ConfigurationError:
-        return []
-    return sorted(
-        element.get("uri") or ""
-        for element in root.iter()
-        if isinstance(element.tag, str) and _local(element.tag) == "networkConnector"
-    )
 
 
 def _same(found: Any, wanted: dict[str, Any]) -> bool:

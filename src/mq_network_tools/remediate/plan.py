@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from mq_network.core import OPENWIRE_PORT, RESOURCE_TYPE, endpoint_domain
 from mq_network_tools.remediate.mesh import (
     CHECKLIST,
     MESH_MODES,
@@ -76,7 +77,7 @@ def cloudformation(plan: MeshPlan, secret_arn: str | None) -> str:
             "Users": users,
             "Tags": _cfn_tags(member_tags(plan, member)),
         }
-        resources[logical] = {"Type": "AWS::AmazonMQ::Broker", "Properties": broker}
+        resources[logical] = {"Type": RESOURCE_TYPE, "Properties": broker}
         outputs[f"{logical}Id"] = {"Description": member.name, "Value": {"Ref": logical}}
         if member.number == 1:
             continue  # member 1 declares no connector: the others' duplex connectors reach it
@@ -257,7 +258,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
         ]
         for peer in plan.members[: member.number - 1]:
             hosts = ",".join(
-                f"ssl://${{B{peer.number}}}-{i}$SUFFIX:61617"
+                f"ssl://${{B{peer.number}}}-{i}$SUFFIX:{OPENWIRE_PORT}"
                 for i in range(1, (2 if peer.mode == "ACTIVE_STANDBY_MULTI_AZ" else 1) + 1)
             )
             prefix, suffix = uri_wrapping(peer.mode == "ACTIVE_STANDBY_MULTI_AZ")
@@ -280,7 +281,7 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
 
 
 def _endpoint_suffix(region: str) -> str:
-    return f".mq.{region}.amazonaws.com" + (".cn" if region.startswith("cn-") else "")
+    return endpoint_domain(region)
 
 
 def _comment(text: str) -> str:

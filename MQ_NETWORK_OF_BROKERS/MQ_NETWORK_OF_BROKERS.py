@@ -82,8 +82,7 @@ from rdklib import ConfigRule, Evaluation
 from rdklib.errors import InvalidParametersError
 
 from mq_network.aws.aws_calls import EvaluationsNotRecordedError
-from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
-from mq_network.core.vocabulary import RESOURCE_TYPE
+from mq_network.core import RESOURCE_TYPE, ParameterError, RuleParameters, parse_parameters
 from mq_network.runner import invocation
 from mq_network.runner.events import InvalidEventError
 from mq_network.runner.judging import evaluate_item, evaluate_region

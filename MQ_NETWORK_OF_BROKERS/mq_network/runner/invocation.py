@@ -47,20 +47,9 @@ class Rule(Protocol):
     """What the invocation needs of the rule: rdklib's ConfigRule methods and a run record."""
 
     record: RunRecord
-
-    def evaluate_parameters(self, rule_parameters: dict[str, Any]) -> RuleParameters: ...
-
-    def evaluate_periodic(
-        self, event: dict[str, Any], client_factory: Any, valid_rule_parameters: RuleParameters
-    ) -> list[Evaluation]: ...
-
-    def evaluate_change(
-        self,
-        event: dict[str, Any],
-        client_factory: Any,
-        configuration_item: dict[str, Any],
-        valid_rule_parameters: RuleParameters,
-    ) -> list[Evaluation]: ...
+    evaluate_parameters: Callable[[dict[str, Any]], RuleParameters]
+    evaluate_periodic: Callable[[dict[str, Any], Any, RuleParameters], list[Evaluation]]
+    evaluate_change: Callable[[dict[str, Any], Any, dict[str, Any], RuleParameters], list[Evaluation]]
 
 
 def handle(event: dict[str, Any], rule: Callable[[RunRecord], Rule]) -> Any:

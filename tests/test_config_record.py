@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from mq_network.core.facts import ConfigurationRef, NotRead, from_configuration_item, from_inventory, from_summary
+from mq_network.core.facts import ConfigurationRef, from_configuration_item, from_inventory, from_summary
+from mq_network.core.vocabulary import NotRead
 
 BROKER = "b-1234abcd-0000-4000-8000-000000000001"
 

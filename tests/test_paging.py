@@ -10,8 +10,9 @@ from botocore.stub import Stubber
 
 from helpers import by_id, run
 from mq_network.aws import aws_calls, broker_reads
-from mq_network.core.facts import BrokerFactsError, Unreadable
+from mq_network.core.facts import BrokerFactsError
 from mq_network.core.parameters import parse_parameters
+from mq_network.core.vocabulary import Unreadable
 from mq_network_tools.demo import emulator
 
 

@@ -18,7 +18,8 @@ import pytest
 from helpers import hook_request as request
 from mq_network import hook
 from mq_network.core.parameters import parse_parameters
-from mq_network.core.predeploy import Unknown, judge_planned
+from mq_network.core.predeploy import judge_planned
+from mq_network.core.vocabulary import Unknown
 from mq_network_tools.prevent import cli as check
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -59,11 +59,6 @@ def endpoint_domain(region: str) -> str:
     return f".mq.{region}.amazonaws.com" + (".cn" if region.startswith("cn-") else "")
 
 
-def endpoint_host(broker_id: str, instance: int, region: str) -> str:
-    """The host of instance 1 or 2 of a broker, as Amazon MQ names it."""
-    return f"{broker_id}-{instance}{endpoint_domain(region)}"
-
-
 # --- "not known", in its four kinds (see the module's docstring) ----------------------------------
 
 

@@ -3,7 +3,7 @@
 Amazon MQ cannot rename a broker or change its deployment mode, so a broker created outside a
 network costs a migration; this hook stops (FailureMode FAIL) or warns about (WARN) it first, with
 the rule's own parameters (environment variable MQ_NETWORK_RULE_PARAMETERS, the JSON AWS Config
-passes as InputParameters) and decision (planned.py). Other resource types, RabbitMQ brokers and
+passes as InputParameters) and decision (core/predeploy.py). Other resource types, RabbitMQ brokers and
 brokers outside the tag scope pass; so does a deletion (it creates nothing outside a network).
 An UPDATE that leaves what the rule judges as it was (the request's previousResourceProperties:
 the same name, mode, engine, scope tag and, when connectors are checked, configuration) passes

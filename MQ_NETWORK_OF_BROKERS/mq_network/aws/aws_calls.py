@@ -1,7 +1,7 @@
 """AWS access: every call the rule makes, the retry policy they share, and what each call cost.
 
 All Amazon MQ APIs share one per-account throttling budget, so the rule makes as few calls as the
-parameters allow (gather.py decides which): ListBrokers in pages of 100, PutEvaluations in
+parameters allow (broker_reads.py decides which): ListBrokers in pages of 100, PutEvaluations in
 batches of 100, and the per-broker reads only when a parameter needs them.
 
 `AwsAccess` is one invocation's view of AWS: its clients (in the evaluated account, through an

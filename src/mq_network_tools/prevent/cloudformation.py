@@ -1,6 +1,6 @@
 """What a CloudFormation template says of its Amazon MQ brokers, before deployment.
 
-mq-network-check reads templates here and judges with planned.py. A property is read as what it
+mq-network-check reads templates here and judges with core/predeploy.py. A property is read as what it
 will be at deployment, no more:
 
 * a literal is a literal (DeploymentMode and EngineType in any case, as the registry schema's

@@ -17,6 +17,8 @@ import pytest
 import faults
 from mq_network.core.parameters import ParameterError, parse_parameters
 from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import rows as audit_rows
+from mq_network_tools.audit import sessions as audit_sessions
 from mq_network_tools.demo import emulator
 from mq_network_tools.demo.emulator import BrokerSeed
 
@@ -59,7 +61,7 @@ def test_json_output_parses_back_one_object_per_broker() -> None:
     rows = document["results"]
     assert status == 1
     assert len(rows) == 10
-    assert set(rows[0]) == {*audit.FIELDS, "links"}
+    assert set(rows[0]) == {*audit_rows.FIELDS, "links"}
     by_name = {row["name"]: row for row in rows}
     assert by_name["lonely-Broker-1"]["verdict"] == "NON_COMPLIANT"
     assert by_name["dr-Broker-1"]["verdict"] == "COMPLIANT"  # linked across regions
@@ -164,7 +166,7 @@ def deny_list_brokers(monkeypatch: pytest.MonkeyPatch, regions: set[str]) -> Non
         made.events.register_first("before-send.mq.ListBrokers", refuse)
         return made
 
-    monkeypatch.setattr(audit, "make_session", session)
+    monkeypatch.setattr(audit_sessions, "make_session", session)
 
 
 def test_a_failing_region_is_reported_and_the_rest_goes_on(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mq_network.core.connectors import Peer
+if TYPE_CHECKING:  # the connector reader stays off name mode's import path
+    from mq_network.core.connectors import Peer
 
 # Only IDs shaped like Amazon MQ's go into a query: a peer ID comes from configuration XML.
 BROKER_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}", re.ASCII)  # b-<uuid> on AWS; no quote can pass
@@ -30,7 +31,7 @@ class PeerStatus(NamedTuple):
 
 
 NOT_VERIFIED = PeerStatus(None, "")
-Resolver = Callable[[Iterable[Peer]], Mapping[str, PeerStatus]]
+Resolver = Callable[[Iterable["Peer"]], Mapping[str, PeerStatus]]
 
 
 def peer_key(peer: Peer) -> str:

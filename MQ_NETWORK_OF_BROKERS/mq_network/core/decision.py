@@ -23,13 +23,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mq_network.aws.peer_lookup import failure_advice
 from mq_network.core.facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
 from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
-from mq_network.core.network import Membership
 from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
+
+if TYPE_CHECKING:  # the connector graph is loaded only where connectors are checked, never in name mode
+    from mq_network.core.network import Membership
+
+    Evidence = Membership | Unreadable
 
 COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"
@@ -40,8 +44,6 @@ _NAME_LIMIT = 50  # Amazon MQ broker names have at most 50 characters.
 _DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
 BUILD_GRACE = timedelta(hours=24)  # a mesh member "being built" longer than this is judged normally
-
-Evidence = Membership | Unreadable
 
 
 class Verdict(NamedTuple):
@@ -276,7 +278,7 @@ def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Eviden
     name = _label(broker)
     mode = broker.deployment_mode
     named = f"is named as a network-of-brokers member (pattern {_quote(params.broker_name_pattern.pattern, 60)})"
-    if not isinstance(network, Membership) or not params.checks_connectors:
+    if not params.checks_connectors or network is None or isinstance(network, Unreadable):
         return f"Broker {name} {named} and runs in {mode} mode."
     size = f"{'at least ' if not network.complete else ''}{network.network_size}"
     linked = f"is in a network of {size} brokers, linked to {_peer_list(network)}{_one_way(network)}"

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mq_network.aws.peer_lookup import NOT_VERIFIED, PeerStatus
-from mq_network.core.connectors import Connector, ConnectorReport, Peer
+
+if TYPE_CHECKING:  # the graph takes the reader's results; reading connectors is the caller's import
+    from mq_network.core.connectors import Connector, ConnectorReport, Peer
 
 _UNLIMITED = 1 << 30  # a negative TTL: ActiveMQ sets no hop limit
 

@@ -342,6 +342,7 @@ def test_the_audit_loads_only_what_its_source_and_output_use(moto_server: str) -
         "mq_network.core.uris",
         "mq_network.core.configuration_xml",
         "mq_network.core.network",
+        "mq_network.aws.peer_lookup",
     )
     loaded = {}
     for output in ("table", "csv", "html"):

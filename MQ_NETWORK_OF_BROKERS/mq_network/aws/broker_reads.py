@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from mq_network.aws import aws_calls
-from mq_network.aws.peer_lookup import PeerStatus, Resolver, peer_key
 from mq_network.core.facts import (
     IDLE_STATES,
     BrokerFacts,
@@ -39,6 +38,7 @@ from mq_network.core.facts import (
 from mq_network.core.parameters import RuleParameters
 
 if TYPE_CHECKING:  # the connector reader and graph load with the first network read, never in name mode
+    from mq_network.aws.peer_lookup import PeerStatus, Resolver
     from mq_network.core.connectors import ConnectorReport
     from mq_network.core.network import Membership
 
@@ -217,6 +217,8 @@ def _statuses(
     """The resolver's word on every peer outside the region's brokers (one batch for all of them)."""
     if resolver is None:
         return {}
+    from mq_network.aws.peer_lookup import peer_key
+
     local = {broker_id.lower() for broker_id in [*names, *idle]}
     outside = [
         peer

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from mq_network.aws.peer_lookup import failure_advice
 from mq_network.core.facts import IDLE_STATES, BrokerFacts, NotRead, Unreadable
 from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
 from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
@@ -230,6 +229,8 @@ def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | No
     ignored += _one_way(network)
     too_small = network.network_size < params.minimum_network_size
     if too_small and network.peer_errors:
+        from mq_network.aws.peer_lookup import failure_advice  # peers beyond the region: connector checks only
+
         reason = f"its peers beyond the region could not be verified: {'; '.join(network.peer_errors)}"
         return _Problem(
             reason,

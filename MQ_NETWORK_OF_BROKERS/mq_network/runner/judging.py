@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from mq_network.aws import aws_calls
 from mq_network.aws.broker_reads import gather_brokers, network_evidence
-from mq_network.aws.peer_lookup import Resolver
 from mq_network.core.decision import Verdict, decide, needs_network
 from mq_network.core.facts import BrokerFacts, from_configuration_item, from_summary
 from mq_network.core.parameters import RuleParameters
 
 if TYPE_CHECKING:
     from mq_network.aws.broker_reads import Evidence
+    from mq_network.aws.peer_lookup import Resolver
 
 
 def evaluate_region(

@@ -197,9 +197,10 @@ def audit_targets(
         failures += [
             Failure(named[i].account, named[i].region, reason(err)) for i, err in unlisted.items() if i not in dropped
         ]
+        listed = {i: brokers for i, brokers in listed.items() if i not in dropped}  # whose account is unknown
         resolver = _audit_resolver(named, listed, params, clients) if params.checks_connectors else None
         judge = partial(_judged_rows, named, clients, listed, params, resolver)
-        rows, judged_failures = _judge(pool, judge, named, listed, dropped, progress)
+        rows, judged_failures = _judge(pool, judge, named, listed, progress)
     rows.sort(key=lambda r: (r.account, r.region, r.name))
     return Read(rows, sorted(failures + judged_failures), [t for i, t in enumerate(named) if i not in dropped])
 
@@ -296,14 +297,13 @@ def _judge(
     judge: Callable[[int], list[Row]],
     targets: Sequence[Target],
     listed: Mapping[int, list[dict[str, Any]]],
-    dropped: set[int],
     progress: Progress | None,
 ) -> tuple[list[Row], list[Failure]]:
     """Every listed target that has brokers, judged in the pool (a region without any has nothing to
     judge, and listing it again would cost a call); the progress line counts every target."""
-    judged = [i for i, brokers in listed.items() if brokers and i not in dropped]
+    judged = [i for i, brokers in listed.items() if brokers]
     if progress:
-        for index in sorted(set(range(len(targets))) - set(judged) - dropped):
+        for index in sorted(set(range(len(targets))) - set(judged)):  # failed, or nothing to judge
             progress.done(targets[index])
     rows: list[Row] = []
     failures: list[Failure] = []

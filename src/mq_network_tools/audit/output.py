@@ -56,8 +56,7 @@ def _json(rows: Sequence[Row], failures: Sequence[Failure], summary: Summary, ou
         "failures": [failure._asdict() for failure in failures],
         "summary": summary._asdict(),
     }
-    json.dump(document, out, indent=2)
-    out.write("\n")
+    out.write(json.dumps(document, indent=2) + "\n")  # one string, one write: json.dump writes each token
 
 
 def _csv(rows: Sequence[Row], out: TextIO) -> None:

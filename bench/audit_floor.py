@@ -2,8 +2,10 @@
 and prints the names, on one moto server with N brokers. Whole processes (interpreter start, imports,
 calls, output), interleaved so that machine noise hits every variant alike; the median of SAMPLES.
 
-Issue 21's budget: the audit (name mode, each output) within 1.05x of the floor's wall time.
-BENCH_BEFORE=<a checkout's directory> times that checkout's audit (table) in the same run.
+Issue 21's budget: the audit (name mode, each output) within 1.05x of the floor's wall time, by
+the medians; the minimum of each is printed next to it, and the machine's load average before and
+after (on a shared machine the medians move with it). BENCH_BEFORE=<a checkout's directory> times
+that checkout's audit (every output) in the same run.
 `python -X importtime` of the audit is printed after, heaviest first, to show where the rest goes.
 """
 
@@ -73,7 +75,9 @@ def main() -> int:
             variants[f"audit --output {output}"] = [sys.executable, "-c", AUDIT, "--output", output]
         before = os.environ.get("BENCH_BEFORE")  # a checkout of the code before a change: timed alongside
         if before:
-            variants["audit table, BENCH_BEFORE"] = [sys.executable, "-c", AUDIT, "--output", "table", BEFORE_MARK]
+            for output in OUTPUTS:
+                variants[f"{output}, BENCH_BEFORE"] = [sys.executable, "-c", AUDIT, "--output", output, BEFORE_MARK]
+        load_before = os.getloadavg()
         for command in variants.values():  # warm the page cache and the server's service backends
             timed(command, env)
         walls: dict[str, list[float]] = {name: [] for name in variants}
@@ -83,16 +87,20 @@ def main() -> int:
                 wall, cpu = timed(command, env)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
+        load_after = os.getloadavg()
         floor = statistics.median(walls["bare boto3 (floor)"])
+        floor_min = min(walls["bare boto3 (floor)"])
         floor_cpu = statistics.median(cpus["bare boto3 (floor)"])
         print(f"N={N} brokers on one moto server, whole processes, median of {SAMPLES} (interleaved)")
-        print(f"{'variant':<24} {'wall':>8} {'min':>8} {'vs floor':>9}  {'CPU':>7} {'vs floor':>9}")
+        print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
+        print(f"{'variant':<24} {'median':>8} {'vs floor':>9} {'min':>8} {'vs floor':>9}  {'CPU':>7} {'vs floor':>9}")
         for name in variants:
             ratio = statistics.median(walls[name]) / floor
             verdict = "" if name.startswith("bare") else ("  within" if ratio <= BUDGET else "  OVER") + f" {BUDGET}x"
             print(
-                f"{name:<24} {statistics.median(walls[name]):>7.3f}s {min(walls[name]):>7.3f}s {ratio:>8.3f}x  "
-                f"{statistics.median(cpus[name]):>6.3f}s {statistics.median(cpus[name]) / floor_cpu:>8.3f}x{verdict}"
+                f"{name:<24} {statistics.median(walls[name]):>7.3f}s {ratio:>8.3f}x {min(walls[name]):>7.3f}s "
+                f"{min(walls[name]) / floor_min:>8.3f}x  {statistics.median(cpus[name]):>6.3f}s "
+                f"{statistics.median(cpus[name]) / floor_cpu:>8.3f}x{verdict}"
             )
         probe = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", "import mq_network_tools.audit.cli"],
@@ -110,6 +118,10 @@ def main() -> int:
         for us, name in sorted(top, reverse=True)[:8]:
             print(f"  {us:>8}  {name.strip()}")
     return 0
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in averages)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,9 @@ class Counting:
         self.latency = latency_ms / 1000
 
     def __call__(self, **kwargs: Any) -> Any:
-        from mq_network_tools.audit import cli as audit
+        from mq_network_tools.audit import sessions
 
-        session = audit.make_session(**kwargs)
+        session = sessions.make_session(**kwargs)
         session.events.register("before-parameter-build", self._count)
         if self.latency:
             session.events.register("before-send", lambda **_: time.sleep(self.latency))

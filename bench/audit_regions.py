@@ -28,7 +28,7 @@ def main() -> int:
     import boto3
 
     from mq_network.core.parameters import parse_parameters
-    from mq_network_tools.audit import cli as audit
+    from mq_network_tools.audit import accounts, sessions
 
     with emulator.moto_server() as url:
         for region in REGIONS_WITH_BROKERS:
@@ -42,25 +42,25 @@ def main() -> int:
         for latency in LATENCIES_MS:
 
             def with_latency(**kwargs: Any) -> Any:
-                session = audit.make_session(**kwargs)  # as the CLI makes them: one shared data loader
+                session = sessions.make_session(**kwargs)  # as the CLI makes them: one shared data loader
                 if latency:  # noqa: B023 - each pass builds its own sessions
                     session.events.register("before-send", lambda **_: time.sleep(latency / 1000))  # noqa: B023
                 return session
 
-            session_factory = audit._one_session_per_credentials(with_latency)  # as run_audit does
+            session_factory = sessions.one_session_per_credentials(with_latency)  # as run_audit does
 
-            targets, failures = audit._targets([audit.Account("current")], ["all"], url, session_factory)
+            targets, failures = accounts.plan_targets([accounts.Account("current")], ["all"], url, session_factory)
             assert not failures, failures
             timings = {}
-            for label, workers in (("sequential", 1), ("concurrent", audit.MAX_WORKERS)):
+            for label, workers in (("sequential", 1), ("concurrent", accounts.MAX_WORKERS)):
                 started = time.perf_counter()
-                rows, failed = audit.audit_targets(targets, params, url, session_factory, workers=workers)
+                rows, failed, _ = accounts.audit_targets(targets, params, url, session_factory, workers=workers)
                 timings[label] = time.perf_counter() - started
                 assert not failed and len(rows) == len(REGIONS_WITH_BROKERS) * BROKERS_PER_REGION, (failed, len(rows))
             slowest = 0.0
             for target in targets:
                 started = time.perf_counter()
-                audit.audit_targets([target], params, url, session_factory, workers=1)
+                accounts.audit_targets([target], params, url, session_factory, workers=1)
                 slowest = max(slowest, time.perf_counter() - started)
             print(
                 f"{latency:>8} ms  {len(targets):>7}  {timings['sequential']:>10.2f}s  {timings['concurrent']:>10.2f}s"

@@ -17,6 +17,8 @@ import pytest
 import faults
 from mq_network.core.parameters import ParameterError, parse_parameters
 from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import rows as audit_rows
+from mq_network_tools.audit import sessions as audit_sessions
 from mq_network_tools.demo import emulator
 from mq_network_tools.demo.emulator import BrokerSeed
 
@@ -59,7 +61,7 @@ def test_json_output_parses_back_one_object_per_broker() -> None:
     rows = document["results"]
     assert status == 1
     assert len(rows) == 10
-    assert set(rows[0]) == {*audit.FIELDS, "links"}
+    assert set(rows[0]) == {*audit_rows.FIELDS, "links"}
     by_name = {row["name"]: row for row in rows}
     assert by_name["lonely-Broker-1"]["verdict"] == "NON_COMPLIANT"
     assert by_name["dr-Broker-1"]["verdict"] == "COMPLIANT"  # linked across regions
@@ -164,7 +166,7 @@ def deny_list_brokers(monkeypatch: pytest.MonkeyPatch, regions: set[str]) -> Non
         made.events.register_first("before-send.mq.ListBrokers", refuse)
         return made
 
-    monkeypatch.setattr(audit, "make_session", session)
+    monkeypatch.setattr(audit_sessions, "make_session", session)
 
 
 def test_a_failing_region_is_reported_and_the_rest_goes_on(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,6 +194,82 @@ def test_nothing_readable_is_exit_three(aws: None, monkeypatch: pytest.MonkeyPat
     status, _, err = run_cli("--regions", "us-east-1,eu-west-1")
     assert status == 3
     assert err.count("error: account 123456789012 region") == 2
+
+
+def counted_sessions(monkeypatch: pytest.MonkeyPatch, *hooks: tuple[str, Any]) -> dict[str, int]:
+    """Sessions that count every call ("mq.ListBrokers": n) and carry `hooks` (event, handler)."""
+    calls: dict[str, int] = {}
+
+    def count(event_name: str, **_: Any) -> None:
+        operation = event_name.split(".", 1)[1]
+        calls[operation] = calls.get(operation, 0) + 1
+
+    def session(**kwargs: Any) -> Any:
+        made = boto3.Session(**kwargs)
+        made.events.register("before-parameter-build", count)
+        for event, handler in hooks:
+            made.events.register_first(event, handler)
+        return made
+
+    monkeypatch.setattr(audit_sessions, "make_session", session)
+    return calls
+
+
+def test_the_current_account_is_read_from_the_brokers_arns_without_sts(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21's floor: the audit of the current credentials costs ListBrokers alone, no STS client or call."""
+    seed_regions({"us-east-1": ["a-Broker-1", "lonely"]})
+    calls = counted_sessions(monkeypatch)
+    status, out, _ = run_cli("--regions", "us-east-1", "--output", "json")
+    assert status == 1
+    assert {row["account"] for row in json.loads(out)["results"]} == {emulator.ACCOUNT_ID}
+    assert calls == {"mq.ListBrokers": 1}
+
+
+def other_arns(how: str) -> Any:
+    """ListBrokers' answer with BrokerArn removed, malformed, or naming another account for one broker."""
+
+    def rewrite(parsed: dict[str, Any], **_: Any) -> None:
+        first = parsed["BrokerSummaries"][0]
+        if how == "missing":
+            first.pop("BrokerArn")
+        elif how == "malformed":
+            first["BrokerArn"] = "not-an-arn"
+        else:
+            first["BrokerArn"] = first["BrokerArn"].replace(emulator.ACCOUNT_ID, "999999999999")
+
+    return rewrite
+
+
+@pytest.mark.parametrize("how", ["missing", "malformed", "another account"])
+def test_an_account_the_arns_cannot_name_is_asked_of_sts(aws: None, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    seed_regions({"us-east-1": ["a-Broker-1", "lonely"]})
+    calls = counted_sessions(monkeypatch, ("after-call.mq.ListBrokers", other_arns(how)))
+    status, out, _ = run_cli("--regions", "us-east-1", "--output", "json")
+    assert status == 1
+    assert {row["account"] for row in json.loads(out)["results"]} == {emulator.ACCOUNT_ID}
+    assert calls == {"mq.ListBrokers": 1, "sts.GetCallerIdentity": 1}
+
+
+def test_an_account_neither_arns_nor_sts_can_name_is_not_read(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: rows that cannot say whose they are are not shown; the account is a failure, exit 3."""
+    seed_regions({"us-east-1": ["a-Broker-1", "lonely"]})
+
+    def refuse(**_: Any) -> Any:
+        return faults.error_answer("sts", 403, "AccessDenied")
+
+    counted_sessions(
+        monkeypatch, ("after-call.mq.ListBrokers", other_arns("missing")), ("before-send.sts.GetCallerIdentity", refuse)
+    )
+    status, out, err = run_cli("--regions", "us-east-1", "--output", "json")
+    assert status == 3
+    document = json.loads(out)
+    assert document["results"] == []
+    assert document["failures"] == [
+        {"account": "current", "region": "*", "reason": "AccessDenied: injected AccessDenied"}
+    ]
+    assert "read 0 of 1 account and 0 of 1 region, 1 failure" in err
 
 
 def test_assumed_roles_in_several_accounts(aws: None) -> None:
@@ -243,6 +321,43 @@ def test_progress_and_colour_only_on_a_terminal(aws: None) -> None:
     assert "[2/2]" in err.getvalue()
     assert "\033[31mNON_COMPLIANT" in out.getvalue()
     assert "\033[32mCOMPLIANT" in out.getvalue()
+
+
+def test_the_audit_loads_only_what_its_source_and_output_use(moto_server: str) -> None:
+    """Issue 21's floor: a name-mode audit loads no connector reading, no other source and no other output
+    (json and csv are not in the list: boto3 loads both, through importlib.metadata and its parsers)."""
+    emulator.seed_brokers(
+        boto3.client("mq", region_name="us-east-1", endpoint_url=moto_server), [BrokerSeed("a-Broker-1")]
+    )
+    env = {
+        **os.environ,
+        **emulator.FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_server,
+    }
+    lazy = (
+        "mq_network_tools.audit.picture",
+        "mq_network_tools.audit.aggregator",
+        "mq_network.core.connectors",
+        "mq_network.core.uris",
+        "mq_network.core.configuration_xml",
+        "mq_network.core.network",
+        "mq_network.aws.peer_lookup",
+    )
+    loaded = {}
+    for output in ("table", "csv", "html"):
+        probe = (
+            "import io, sys, json; from mq_network_tools.audit.cli import main; "
+            f"status = main(['--regions', 'us-east-1', '--output', {output!r}], io.StringIO(), io.StringIO()); "
+            f"print(json.dumps([status, [m for m in {lazy!r} if m in sys.modules]]))"
+        )
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        loaded[output] = json.loads(done.stdout)
+    assert loaded == {
+        "table": [0, []],
+        "csv": [0, []],
+        "html": [0, ["mq_network_tools.audit.picture"]],
+    }
 
 
 def test_endpoint_url_against_a_moto_server(moto_server: str) -> None:

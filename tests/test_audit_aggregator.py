@@ -13,6 +13,7 @@ import pytest
 import faults
 from mq_network_tools.audit import aggregator as audit_aggregator
 from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import sessions as audit_sessions
 from mq_network_tools.demo import emulator
 from mq_network_tools.demo.emulator import BrokerSeed, Organization
 
@@ -87,7 +88,7 @@ class Counting:
         self.sessions: list[Any] = []
 
     def __call__(self, **kwargs: Any) -> Any:
-        session = audit.make_session(**kwargs)
+        session = audit_sessions.make_session(**kwargs)
         session.events.register("before-parameter-build", self._count)
         self.sessions.append(session)
         return session
@@ -212,7 +213,7 @@ def test_a_token_seen_pages_earlier_also_ends_the_paging() -> None:
 
 
 def test_throttling_is_retried_as_the_rule_retries(organization: Any, no_backoff: None) -> None:
-    session = audit.make_session()
+    session = audit_sessions.make_session()
     attempts = emulator.ApiCalls(session)
     throttled = [(400, "ThrottlingException")] * 3
     with (
@@ -281,7 +282,7 @@ def test_connectors_mode_without_a_role_is_refused_before_any_call(monkeypatch: 
     def no_session(**_: Any) -> Any:
         raise AssertionError("a session was made: a call could follow")
 
-    monkeypatch.setattr(audit, "make_session", no_session)
+    monkeypatch.setattr(audit_sessions, "make_session", no_session)
     status, out, err = run_cli(*THROUGH_AGGREGATOR, "--check-mode", mode)
     assert status == 2 and out == ""
     assert "--role-name" in err and "does not record" in err

@@ -16,6 +16,7 @@ import pytest
 
 import faults
 from mq_network_tools.audit import cli as audit
+from mq_network_tools.audit import sessions as audit_sessions
 from mq_network_tools.demo import emulator
 from mq_network_tools.demo.emulator import BrokerSeed
 
@@ -39,7 +40,7 @@ def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, when: Any) -> None:
         made.events.register_first(f"before-send.{operation}", answer)
         return made
 
-    monkeypatch.setattr(audit, "make_session", session)
+    monkeypatch.setattr(audit_sessions, "make_session", session)
 
 
 # --- 1. fails closed ------------------------------------------------------------------------------

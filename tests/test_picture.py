@@ -15,7 +15,7 @@ import pytest
 
 from mq_network_tools.audit import cli as audit
 from mq_network_tools.audit import picture
-from mq_network_tools.audit.cli import Row, Summary
+from mq_network_tools.audit.rows import Row, Summary
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER = ROOT / "tests" / "browser"

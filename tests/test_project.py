@@ -74,6 +74,49 @@ def test_handler_import_path_stays_free_of_test_and_parsing_libraries() -> None:
     assert out.stdout.strip() == "[]"
 
 
+# What only connector checks use: the connector reader, the URI reader, the XML reader, the graph; and
+# what only templates use (name shapes). A name-mode run must load none of them (cold start, issue 20).
+CONNECTOR_MODULES = (
+    "mq_network.core.connectors",
+    "mq_network.core.uris",
+    "mq_network.core.configuration_xml",
+    "mq_network.core.network",
+    "mq_network.core.name_shape",
+)
+
+
+def test_a_name_mode_run_of_the_handler_loads_nothing_connectors_need() -> None:
+    """The handler's import, then a whole scheduled run in name mode, leave the connector reading
+    unloaded; a run in connectors mode, in the same process, loads it (so the probe can see it)."""
+    probe = (
+        "import sys; sys.path.insert(0, 'MQ_NETWORK_OF_BROKERS'); import json; "
+        "from mq_network_tools.demo import cli as demo; "
+        f"lazy = {CONNECTOR_MODULES!r}; loaded = lambda: [m for m in lazy if m in sys.modules]; "
+        "import MQ_NETWORK_OF_BROKERS; imported = loaded(); "
+        "result, _, _ = demo.run_demo(); assert isinstance(result, list) and result, result; named = loaded(); "
+        "demo.run_demo({'CheckMode': 'connectors'}); "
+        "print(json.dumps([imported, named, loaded()]))"
+    )
+    out = subprocess.run([sys_executable(), "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    imported, named, connectors = json.loads(out.stdout)
+    assert imported == []
+    assert named == []
+    assert {"mq_network.core.connectors", "mq_network.core.network", "mq_network.core.uris"} <= set(connectors)
+
+
+def test_the_hook_in_name_mode_reads_no_connector() -> None:
+    """The hook's name-mode verdict loads no connector, URI or XML reader (the graph's types may load)."""
+    probe = (
+        "import sys, json; sys.path.insert(0, 'MQ_NETWORK_OF_BROKERS'); sys.path.insert(0, 'tests'); "
+        "from helpers import hook_request; from mq_network import hook; "
+        "answer = hook.lambda_handler(hook_request({'BrokerName': 'lonely', 'DeploymentMode': 'SINGLE_INSTANCE', "
+        "'EngineType': 'ACTIVEMQ'})); "
+        f"print(json.dumps([answer['hookStatus'], [m for m in {CONNECTOR_MODULES[:3]!r} if m in sys.modules]]))"
+    )
+    out = subprocess.run([sys_executable(), "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == ["FAILED", []]
+
+
 def sys_executable() -> str:
     import sys
 

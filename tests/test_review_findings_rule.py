@@ -142,16 +142,16 @@ def test_a_change_event_looks_at_its_broker_a_few_times_not_after_every_read(mon
         )
     ]
 
-    from mq_network.aws import broker_reads
+    from mq_network.core import network as graph  # broker_reads imports it where a network is read
 
     searches: list[object] = []
-    real = broker_reads.memberships
+    real = graph.memberships
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         searches.append(kwargs.get("only"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(broker_reads, "memberships", counted)
+    monkeypatch.setattr(graph, "memberships", counted)
     found = network_evidence(_RevisionsMQ(xml_by_config), brokers, focus="b-lonely")
     # looked at after 1, 2, 4 ... 64 reads (one broker's search each), then once for the answer
     assert searches[:-1] == ["b-lonely"] * 7 and len(searches) == 8, searches

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from mq_network.aws import aws_calls
-from mq_network.core.connectors import ConfigurationError, ConnectorReport, decode_revision, parse_connectors
-from mq_network.core.external_peers import Resolver, peer_key
 from mq_network.core.facts import (
     IDLE_STATES,
     BrokerFacts,
@@ -35,9 +33,14 @@ from mq_network.core.facts import (
     from_inventory,
     from_summary,
 )
-from mq_network.core.network import Evidence, memberships
 from mq_network.core.parameters import RuleParameters
 from mq_network.core.vocabulary import NotRead, PeerStatus, Unreadable
+
+if TYPE_CHECKING:  # the connector reader and graph load with the first network read, never in name mode
+    from mq_network.core.connectors import ConnectorReport
+    from mq_network.core.external_peers import Resolver
+    from mq_network.core.network import Evidence
+
 
 # States in which a broker's configuration may be changing under AWS Config's record of it.
 _CHANGING = ("CREATION_IN_PROGRESS", "REBOOT_IN_PROGRESS", "CRITICAL_ACTION_REQUIRED")
@@ -172,6 +175,8 @@ def network_evidence(
     the answer is then marked incomplete, a lower bound that more reading could only raise. `resolver` (peers.py) says
     which peers outside the region exist; without it none is verified.
     """
+    from mq_network.core.network import memberships
+
     everyone = list(brokers)
     region = mq_client.meta.region_name  # a peer is one of these brokers only at an endpoint of this region
     members = [b for b in everyone if b.can_be_networked]
@@ -209,6 +214,8 @@ def _statuses(
     """The resolver's word on every peer outside the region's brokers (one batch for all of them)."""
     if resolver is None:
         return {}
+    from mq_network.core.external_peers import peer_key
+
     local = {broker_id.lower() for broker_id in [*names, *idle]}
     outside = [
         peer
@@ -247,6 +254,8 @@ def _connectors_of(
 
 
 def _read_revision(mq_client: Any, configuration: ConfigurationRef) -> ConnectorReport | Unreadable:
+    from mq_network.core.connectors import ConfigurationError, decode_revision, parse_connectors
+
     where = f"configuration {configuration.configuration_id} revision {configuration.revision}"
     try:
         data = aws_calls.configuration_revision_data(mq_client, *configuration)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mq_network.core.connectors import Peer
 from mq_network.core.external_peers import Resolver, peer_key
 from mq_network.core.vocabulary import CURRENT_STATUSES, PeerStatus
+
+if TYPE_CHECKING:  # the connector reader stays off name mode's import path
+    from mq_network.core.connectors import Peer
 
 # Only IDs shaped like Amazon MQ's go into a query: a peer ID comes from configuration XML.
 BROKER_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}", re.ASCII)  # b-<uuid> on AWS; no quote can pass

@@ -27,12 +27,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mq_network.core.external_peers import failure_advice
 from mq_network.core.facts import IDLE_STATES, BrokerFacts
 from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
-from mq_network.core.network import Evidence, Membership
 from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
 from mq_network.core.vocabulary import (
     COMPLIANT,
@@ -44,6 +43,9 @@ from mq_network.core.vocabulary import (
     NotRead,
     Unreadable,
 )
+
+if TYPE_CHECKING:  # the connector graph is loaded only where connectors are checked, never in name mode
+    from mq_network.core.network import Evidence, Membership
 
 ANNOTATION_LIMIT = 256  # PutEvaluations refuses longer annotations.
 _NAME_LIMIT = 50  # Amazon MQ broker names have at most 50 characters.
@@ -301,7 +303,7 @@ def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Eviden
     name = _label(broker)
     mode = broker.deployment_mode
     named = f"is named as a network-of-brokers member (pattern {_quote(params.broker_name_pattern.pattern, 60)})"
-    if not isinstance(network, Membership) or not params.checks_connectors:
+    if not params.checks_connectors or network is None or isinstance(network, Unreadable):
         return f"Broker {name} {named} and runs in {mode} mode."
     size = f"{'at least ' if not network.complete else ''}{network.network_size}"
     linked = f"is in a network of {size} brokers, linked to {_peer_list(network)}{_one_way(network)}"

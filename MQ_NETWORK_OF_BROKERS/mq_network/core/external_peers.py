@@ -9,11 +9,14 @@ only what is here, so the core never imports aws/. A peer's status is vocabulary
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from mq_network.core.connectors import Peer
 from mq_network.core.vocabulary import NOT_VERIFIED, PeerStatus
 
-Resolver = Callable[[Iterable[Peer]], Mapping[str, PeerStatus]]
+if TYPE_CHECKING:  # the connector reader stays off name mode's import path
+    from mq_network.core.connectors import Peer
+
+Resolver = Callable[[Iterable["Peer"]], Mapping[str, PeerStatus]]
 
 # Error codes that mean the rule's role may not make the call: only these get the permission advice.
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized")

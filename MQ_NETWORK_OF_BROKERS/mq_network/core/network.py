@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from mq_network.core.connectors import Connector, ConnectorReport, Peer
 from mq_network.core.vocabulary import NOT_VERIFIED, PeerStatus, Unreadable
+
+if TYPE_CHECKING:  # the graph takes the reader's results; reading connectors is the caller's import
+    from mq_network.core.connectors import Connector, ConnectorReport, Peer
 
 _UNLIMITED = 1 << 30  # a negative TTL: ActiveMQ sets no hop limit
 

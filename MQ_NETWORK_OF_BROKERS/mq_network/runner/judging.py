@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mq_network.aws import aws_calls
 from mq_network.aws.broker_reads import gather_brokers, network_evidence
 from mq_network.core.decision import Verdict, decide, needs_network, not_evaluated
-from mq_network.core.external_peers import Resolver
 from mq_network.core.facts import BrokerFacts, from_configuration_item, from_summary
-from mq_network.core.network import Evidence
 from mq_network.core.parameters import RuleParameters
+
+if TYPE_CHECKING:
+    from mq_network.core.external_peers import Resolver
+    from mq_network.core.network import Evidence
 
 
 def evaluate_region(

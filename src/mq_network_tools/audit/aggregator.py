@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mq_network.aws import aws_calls
-from mq_network.aws.aws_calls import QUERY_PAGE
+from mq_network.aws.aws_calls import QUERY_PAGE, RETRY_CONFIG
 from mq_network.core import (
     DELETED_STATUSES,
     NOT_READ,
@@ -38,7 +38,17 @@ from mq_network.core import (
     decide,
     recorded_configuration,
 )
-from mq_network_tools.audit.cli import Failure, Row, judged_row
+from mq_network_tools.audit.rows import (
+    Audited,
+    AuditError,
+    Failure,
+    Row,
+    SourceUnreadableError,
+    Summary,
+    count_verdicts,
+    judged_row,
+)
+from mq_network_tools.audit.sessions import dummy_if_needed, known_regions, reason, requested_regions
 from mq_network_tools.cli_options import printable
 
 # Every field the decision reads, and where the broker is. The flat ConfigurationId/Revision pair is
@@ -321,61 +331,25 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"[:300]
 
 
-def run_organization(
+def audit_organization(
     args: Any,
     params: RuleParameters,
-    stdout: Any,
-    stderr: Any,
     session_factory: Callable[..., Any],
     endpoint: str | None,
-) -> int:
-    """`--source aggregator`: read the organization, judge it, write it as every audit is written."""
+) -> Audited:
+    """`--source aggregator`: read the organization and judge it, for cli.finish to write as every audit
+    is written. Raises AuditError (usage: no credentials, region or aggregator) and SourceUnreadableError
+    (the aggregator could not be read: exit 3)."""
     import time
-
-    from mq_network.aws.aws_calls import RETRY_CONFIG
-    from mq_network_tools.audit import cli as audit
 
     started = time.monotonic()
     aggregator = str(params.aggregator_name)
-    wanted = audit.requested_regions(args.regions)
-    kwargs = audit._dummy_if_needed(
-        {"profile_name": args.profile[0]} if args.profile else {}, endpoint, session_factory
-    )
-    session = session_factory(**kwargs)
-    if session.get_credentials() is None:
-        raise audit.AuditError(
-            "no AWS credentials for the aggregator's account: configure a profile, environment variables or SSO, "
-            "or try --demo --source aggregator"
-        )
-    if not session.region_name:
-        raise audit.AuditError(f"no region: set AWS_REGION or a profile's region to aggregator {aggregator}'s region")
+    wanted = requested_regions(args.regions)
+    session = _aggregator_session(args, aggregator, endpoint, session_factory)
     config = session.client("config", region_name=session.region_name, endpoint_url=endpoint, config=RETRY_CONFIG)
-    try:
-        organization = read_organization(config, aggregator)
-    except LookupError as err:
-        raise audit.AuditError(f"{err}: check --aggregator-name and the region ({session.region_name})") from None
-    except ClientError as err:
-        if audit._reason(err).startswith("NoSuchConfigurationAggregatorException"):
-            raise audit.AuditError(
-                f"AWS Config has no aggregator {aggregator!r} in {session.region_name}: check --aggregator-name "
-                "and the region (aws configservice describe-configuration-aggregators lists them)"
-            ) from None
-        stderr.write(
-            f"mq-network-audit: exit 3: aggregator {aggregator} could not be read ({audit._reason(err)}); "
-            "its role needs config:SelectAggregateResourceConfig, config:DescribeConfigurationAggregators and "
-            "config:DescribeConfigurationAggregatorSourcesStatus on it\n"
-        )
-        return audit.EXIT_PARTIAL
-    except (PagingError, BotoCoreError) as err:
-        stderr.write(f"mq-network-audit: exit 3: {printable(str(err)[:500])}\n")
-        return audit.EXIT_PARTIAL
+    organization = _read(config, aggregator, session.region_name)
     if wanted and wanted != ["all"]:
-        keep = set(wanted)
-        organization = organization._replace(
-            items=[row for row in organization.items if row.get("awsRegion") in keep],
-            sources=[s for s in organization.sources if s[1] in keep],
-            failures=[f for f in organization.failures if f.region in keep or f.region == "*"],
-        )
+        organization = _in_regions(organization, set(wanted))
     clients = (
         _member_clients(organization, args, session, endpoint, session_factory) if params.checks_connectors else {}
     )
@@ -391,9 +365,9 @@ def run_organization(
         (str(r.get("accountId")), str(r.get("awsRegion"))) for r in organization.items
     }
     read = places - failed
-    summary = audit.Summary(
+    summary = Summary(
         brokers=len(rows),
-        verdicts={kind: sum(row.verdict == kind for row in rows) for kind in audit._COLOURS},
+        verdicts=count_verdicts(rows),
         accounts_requested=len({a for a, _ in places}),
         accounts_read=len({a for a, _ in read}),
         regions_requested=len({r for _, r in places}),
@@ -403,7 +377,51 @@ def run_organization(
         check_mode=params.check_mode,
         note=state_note(organization, aggregator),
     )
-    return audit.finish(rows, failures, summary, args, stdout, stderr)
+    return Audited(rows, failures, summary)
+
+
+def _aggregator_session(args: Any, aggregator: str, endpoint: str | None, session_factory: Callable[..., Any]) -> Any:
+    """The session of the aggregator's account (--profile or the current credentials), with its region."""
+    kwargs = dummy_if_needed({"profile_name": args.profile[0]} if args.profile else {}, endpoint, session_factory)
+    session = session_factory(**kwargs)
+    if session.get_credentials() is None:
+        raise AuditError(
+            "no AWS credentials for the aggregator's account: configure a profile, environment variables or SSO, "
+            "or try --demo --source aggregator"
+        )
+    if not session.region_name:
+        raise AuditError(f"no region: set AWS_REGION or a profile's region to aggregator {aggregator}'s region")
+    return session
+
+
+def _read(config: Any, aggregator: str, region: str) -> Organization:
+    """read_organization, its failures said as the audit says them (a usage error, or exit 3)."""
+    try:
+        return read_organization(config, aggregator)
+    except LookupError as err:
+        raise AuditError(f"{err}: check --aggregator-name and the region ({region})") from None
+    except ClientError as err:
+        if reason(err).startswith("NoSuchConfigurationAggregatorException"):
+            raise AuditError(
+                f"AWS Config has no aggregator {aggregator!r} in {region}: check --aggregator-name "
+                "and the region (aws configservice describe-configuration-aggregators lists them)"
+            ) from None
+        raise SourceUnreadableError(
+            f"aggregator {aggregator} could not be read ({reason(err)}); "
+            "its role needs config:SelectAggregateResourceConfig, config:DescribeConfigurationAggregators and "
+            "config:DescribeConfigurationAggregatorSourcesStatus on it"
+        ) from None
+    except (PagingError, BotoCoreError) as err:
+        raise SourceUnreadableError(printable(str(err)[:500])) from None
+
+
+def _in_regions(organization: Organization, keep: set[str]) -> Organization:
+    """Only the --regions asked for (an account-wide failure, region "*", stays)."""
+    return organization._replace(
+        items=[row for row in organization.items if row.get("awsRegion") in keep],
+        sources=[s for s in organization.sources if s[1] in keep],
+        failures=[f for f in organization.failures if f.region in keep or f.region == "*"],
+    )
 
 
 def _member_clients(
@@ -411,9 +429,6 @@ def _member_clients(
 ) -> dict[tuple[str, str], Any]:
     """An Amazon MQ client per (account, region) holding brokers, through the member role (one
     AssumeRole per account), or the exception that stopped it. Built here, in one thread."""
-    from mq_network.aws.aws_calls import RETRY_CONFIG
-    from mq_network_tools.audit import cli as audit
-
     places = sorted({(str(r.get("accountId")), str(r.get("awsRegion"))) for r in organization.items})
     sts = session.client("sts", region_name=session.region_name, endpoint_url=endpoint, config=RETRY_CONFIG)
     credentials: dict[str, Any] = {}
@@ -422,7 +437,7 @@ def _member_clients(
         if not (account.isdigit() and len(account) == 12):
             clients[account, region] = ValueError(f"the aggregator's item names account {account[:40]!r}, not an ID")
             continue
-        if region not in audit.known_regions():
+        if region not in known_regions():
             clients[account, region] = ValueError(f"the aggregator's item names region {region[:40]!r}, not a region")
             continue
         if account not in credentials:

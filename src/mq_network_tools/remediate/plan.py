@@ -3,8 +3,8 @@
 It reads the source broker (DescribeBroker, DescribeUser, its current configuration) and prints
 either a CloudFormation template or the equivalent AWS CLI commands. It creates nothing itself,
 never deletes, and never handles a password: the plan takes them from a Secrets Manager secret
-or from NoEcho template parameters. The planning logic is mesh.py's, shared with the SSM
-Automation document, so the console and the remediation build the same mesh.
+or from NoEcho template parameters. The plan is mesh_plan.py's, which the SSM Automation
+document builds from too (mesh.py), so the console and the remediation build the same mesh.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from mq_network_tools.remediate.mesh import (
+from mq_network_tools.remediate.mesh_plan import (
     CHECKLIST,
     MESH_MODES,
     PEER_MARKER,

@@ -89,15 +89,51 @@ def plan_mesh(
     subnet_ids: list[str] | None = None,
     keep_comments: bool = False,
 ) -> MeshPlan:
-    """The mesh for the broker `description` (DescribeBroker's answer) and its users (DescribeUser)."""
-    source_id, name = description["BrokerId"], description["BrokerName"]
+    """The mesh for the broker `description` (DescribeBroker's answer) and its users (DescribeUser).
+
+    Everything that can stop the build is refused here, before anything is created: a half-built
+    mesh is worse than none.
+    """
+    name = description["BrokerName"]
+    mode = deployment_mode or description.get("DeploymentMode") or "SINGLE_INSTANCE"
+    _refuse_mesh_member(description)
+    _refuse_unmeshable(description, size, mode)
+    _refuse_uncopyable(name, users, source_xml)
+    settings = _broker_settings(description, mode, subnet_ids)
+    members = _members(name, size, mode)
+    plain_users = _plain_users(users)
+    tags = {k: v for k, v in (description.get("Tags") or {}).items() if not k.startswith("mq-network-of-brokers:")}
+    current = (description.get("Configurations") or {}).get("Current") or {}
+    configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
+    return MeshPlan(
+        description["BrokerId"],
+        name,
+        region,
+        members,
+        plain_users[0]["Username"],
+        settings,
+        plain_users,
+        tags,
+        source_xml,
+        configuration,
+        keep_comments,
+    )
+
+
+def _refuse_mesh_member(description: dict[str, Any]) -> None:
+    """A mesh member is never a source: replacing it would snowball into meshes of meshes."""
     tags = description.get("Tags") or {}
     if MEMBER_TAG in tags or SOURCE_TAG in tags:
         raise MeshError(
-            f"Broker {name} ({source_id}) is member {tags.get(MEMBER_TAG, '?')} of the mesh built to replace "
-            f"{tags.get(SOURCE_TAG, '?')}: a mesh member is never replaced by another mesh. Finish that mesh "
-            "(run the remediation for its source again) instead."
+            f"Broker {description['BrokerName']} ({description['BrokerId']}) is member {tags.get(MEMBER_TAG, '?')} "
+            f"of the mesh built to replace {tags.get(SOURCE_TAG, '?')}: a mesh member is never replaced by another "
+            "mesh. Finish that mesh (run the remediation for its source again) instead."
         )
+
+
+def _refuse_unmeshable(description: dict[str, Any], size: int, mode: str) -> None:
+    """A broker whose engine, mode or authentication no mesh of this shape can carry, with the way out."""
+    source_id, name = description["BrokerId"], description["BrokerName"]
     engine = str(description.get("EngineType") or "").upper()
     if engine != "ACTIVEMQ":
         raise MeshError(
@@ -106,7 +142,6 @@ def plan_mesh(
         )
     if not 2 <= size <= MAX_MESH_SIZE:
         raise MeshError(f"--size {size}: a mesh has 2 to {MAX_MESH_SIZE} brokers (20 connectors per broker)")
-    mode = deployment_mode or description.get("DeploymentMode") or "SINGLE_INSTANCE"
     if mode not in MESH_MODES:
         raise MeshError(f"deployment mode {mode} cannot join a network of brokers: use {' or '.join(MESH_MODES)}")
     if str(description.get("AuthenticationStrategy") or "SIMPLE").upper() == "LDAP":
@@ -117,6 +152,10 @@ def plan_mesh(
             "settings and your LDAP server settings, give members 2..n duplex networkConnectors to the "
             "members before them (README, 'Remediate'), then run the rule in connectors mode to check them."
         )
+
+
+def _refuse_uncopyable(name: str, users: list[dict[str, Any]], source_xml: str) -> None:
+    """What the members copy (a user for the connectors, the configuration) must be there and readable."""
     if not users:
         raise MeshError(f"Broker {name} has no users: a network connector needs a user common to every member")
     if not source_xml.strip():
@@ -127,6 +166,10 @@ def plan_mesh(
         raise MeshError(f"Broker {name}'s configuration cannot be copied: {err}") from None
     if PEER_MARKER in source_xml:
         raise MeshError(f"Broker {name}'s configuration contains {PEER_MARKER!r}, which the plan uses as a marker")
+
+
+def _broker_settings(description: dict[str, Any], mode: str, subnet_ids: list[str] | None) -> dict[str, Any]:
+    """CreateBroker's arguments every member shares: the source's, in `mode`, without what is read-only."""
     subnets = list(subnet_ids or description.get("SubnetIds") or [])
     wanted = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
     if len(subnets) < wanted:
@@ -146,10 +189,20 @@ def plan_mesh(
             settings[key] = description[key]
     if isinstance(settings.get("Logs"), dict):  # DescribeBroker adds read-only log details
         settings["Logs"] = {k: v for k, v in settings["Logs"].items() if k in ("General", "Audit")}
-    members = tuple(Member(i, member_name(name, i), mode) for i in range(1, size + 1))
-    taken = [m.name for m in members if m.name == name]
+    return settings
+
+
+def _members(source_name: str, size: int, mode: str) -> tuple[Member, ...]:
+    """Members 1..size, named by the rule's naming.py; none may take the source's own name."""
+    members = tuple(Member(i, member_name(source_name, i), mode) for i in range(1, size + 1))
+    taken = [m.name for m in members if m.name == source_name]
     if taken:
         raise MeshError(f"member name {taken[0]} equals the source's name")
+    return members
+
+
+def _plain_users(users: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The users every member gets, without passwords (those come later, one slot each)."""
     plain_users = tuple(
         {
             "Username": u["Username"],
@@ -159,23 +212,7 @@ def plan_mesh(
         for u in users
     )
     password_slots(plain_users)  # refuses a user listed twice
-    tags = {k: v for k, v in tags.items() if not k.startswith("mq-network-of-brokers:")}
-    current = (description.get("Configurations") or {}).get("Current") or {}
-    configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
-    network_user = plain_users[0]["Username"]
-    return MeshPlan(
-        source_id,
-        name,
-        region,
-        members,
-        network_user,
-        settings,
-        plain_users,
-        tags,
-        source_xml,
-        configuration,
-        keep_comments,
-    )
+    return plain_users
 
 
 def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str, keep_comments: bool = False) -> str:

@@ -364,7 +364,37 @@ DEMO_SOURCE = "cc-project5-broker"
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """mq-network-plan: read the source (or the demo's), print its plan; 2 when it cannot be planned."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.demo and (args.broker_id or args.profile or args.endpoint_url):
+        parser.error("--demo plans for its own emulated broker: give no broker ID, --profile or --endpoint-url")
+    if not args.demo and not args.broker_id:
+        parser.error("give the source broker's ID (b-...), or --demo")
+    try:
+        plan = _demo_plan(args) if args.demo else _read_plan(args)
+    except MeshError as err:
+        stderr.write(f"mq-network-plan: {err}\n")
+        return 2
+    except Exception as err:
+        stderr.write(f"mq-network-plan: cannot read broker {args.broker_id}: {type(err).__name__}: {err}\n")
+        return 2
+    render = cloudformation if args.output == "cloudformation" else cli
+    text = render(plan, args.password_secret_arn)
+    if not args.out:
+        stdout.write(text)
+        _size_note(text, args, "the plan", stderr)
+        return 0
+    with open(args.out, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    stderr.write(f"mq-network-plan: wrote {args.out} ({len(text.encode()):,} bytes)\n")
+    _size_note(text, args, args.out, stderr)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """mq-network-plan's options: the source, the mesh's shape, the output, passwords, where AWS is."""
     parser = argparse.ArgumentParser(
         prog="mq-network-plan",
         description="Print the plan (CloudFormation or AWS CLI) for a network of brokers that replaces a broker. "
@@ -396,30 +426,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     parser.add_argument(
         "--demo", action="store_true", help=f"plan for an emulated source broker ({DEMO_SOURCE}), no credentials"
     )
-    args = parser.parse_args(argv)
-    if args.demo and (args.broker_id or args.profile or args.endpoint_url):
-        parser.error("--demo plans for its own emulated broker: give no broker ID, --profile or --endpoint-url")
-    if not args.demo and not args.broker_id:
-        parser.error("give the source broker's ID (b-...), or --demo")
-    try:
-        plan = _demo_plan(args) if args.demo else _read_plan(args)
-    except MeshError as err:
-        stderr.write(f"mq-network-plan: {err}\n")
-        return 2
-    except Exception as err:
-        stderr.write(f"mq-network-plan: cannot read broker {args.broker_id}: {type(err).__name__}: {err}\n")
-        return 2
-    render = cloudformation if args.output == "cloudformation" else cli
-    text = render(plan, args.password_secret_arn)
-    if not args.out:
-        stdout.write(text)
-        _size_note(text, args, "the plan", stderr)
-        return 0
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    stderr.write(f"mq-network-plan: wrote {args.out} ({len(text.encode()):,} bytes)\n")
-    _size_note(text, args, args.out, stderr)
-    return 0
+    return parser
 
 
 def _read_plan(args: argparse.Namespace) -> MeshPlan:

@@ -3,7 +3,7 @@
 Reads CloudFormation templates (YAML with the short-form intrinsic tags, or JSON), SAM templates,
 CDK's synthesized `cdk.out/*.template.json`, Terraform plans in JSON (`terraform show -json
 plan.out`, terraform_plan.py) and Terraform source (`.tf`, terraform_source.py), and judges every
-broker with the rule's own parameters and decision (planned.py): the same verdict as the AWS Config
+broker with the rule's own parameters and decision (core/predeploy.py): the same verdict as the AWS Config
 rule and the CloudFormation hook. A name built with an intrinsic function, or known only after
 apply, "cannot be judged before deployment": a status of its own, never a pass. A file that is none
 of these is skipped with a note; one that cannot be read (too large, nested too deeply, a template

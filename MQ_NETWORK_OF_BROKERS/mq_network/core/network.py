@@ -209,6 +209,7 @@ class _Graph:
         self._components: dict[str, frozenset[str]] = {}  # each node -> its whole component, found once
 
     def link(self, source: str, target: str, connector: Connector, label: str, source_label: str) -> None:
+        """A connector's bridge to `target`, and back when duplex (not a failover: URI); else why not."""
         ttl = tuple(
             _UNLIMITED if limit is None else max(0, limit) for limit in (connector.message_ttl, connector.consumer_ttl)
         )
@@ -223,6 +224,7 @@ class _Graph:
         self.edges.setdefault(target, {})
 
     def _add(self, source: str, target: str, ttl: tuple[int, ...]) -> None:
+        """One directed edge, keeping only the hop limits no other bridge beats; cached searches are stale after it."""
         message, consumer = ttl
         limits = self.edges.setdefault(source, {}).setdefault(target, [])
         if not any(m >= message and c >= consumer for m, c in limits):
@@ -232,6 +234,7 @@ class _Graph:
         self._components.clear()
 
     def label(self, node: str) -> str:
+        """How an annotation names a node: its broker name or host."""
         return self.labels.get(node, node)
 
     def reach(self, start: str) -> set[str]:
@@ -272,6 +275,7 @@ class _Graph:
         return {other for other in self.component(node) if node in self.reach(other)}
 
     def neighbours(self, node: str) -> set[str]:
+        """The nodes a bridge links to `node`, either way."""
         return set(self.edges.get(node, {})) | self.incoming.get(node, set())
 
     def component(self, node: str) -> set[str]:
@@ -289,6 +293,7 @@ class _Graph:
         return set(self._components[node]) - {node}
 
     def direction(self, broker: str, node: str) -> str:
+        """Which way bridges go between `broker` and `node` (both, out, in): for pictures and the one-way note."""
         out = node in self.edges.get(broker, {})
         back = broker in self.edges.get(node, {})
         return "both" if out and back else "out" if out else "in"

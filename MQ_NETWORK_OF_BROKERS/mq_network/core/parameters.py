@@ -281,6 +281,7 @@ def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
 
 
 def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
+    """AllowedDeploymentModes: a comma-separated list of Amazon MQ's modes, case-insensitive, each once."""
     modes = [mode.strip().upper() for mode in text.split(",") if mode.strip()]
     bad = [mode for mode in modes if mode not in DEPLOYMENT_MODES]
     if bad or not modes:
@@ -292,6 +293,7 @@ def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
 
 
 def _parse_network_size(text: str, problems: list[str]) -> int:
+    """MinimumNetworkSize: a whole number in range (a network has at least two brokers)."""
     low, high = _NETWORK_SIZE_RANGE
     if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         problems.append(
@@ -303,6 +305,7 @@ def _parse_network_size(text: str, problems: list[str]) -> int:
 
 
 def _parse_assume_role(text: str, *, explicit: bool, role_name: str | None, problems: list[str]) -> bool:
+    """AssumeRoleMode: true or false; a named ExecutionRoleName is assumed, so it cannot be false."""
     lowered = text.lower()
     if lowered not in ("true", "false"):
         problems.append(f"AssumeRoleMode '{text}' must be true or false")

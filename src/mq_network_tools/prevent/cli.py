@@ -176,6 +176,7 @@ def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: b
 
 
 def _report(output: str, findings: Sequence[Finding], stdout: TextIO, errors: Sequence[str] = ()) -> None:
+    """The findings on stdout in the chosen format; the text ends with the count of each status."""
     if output == "json":
         json.dump([f._asdict() for f in findings], stdout, indent=2)  # ensure_ascii: any string is writable
         stdout.write("\n")
@@ -244,6 +245,7 @@ _MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 
 
 def _format(path: Path) -> str:
+    """A file's format by its suffix: which size limit and which reader it gets."""
     return "tf" if path.suffix == ".tf" else "json" if path.suffix == ".json" else "yaml"
 
 
@@ -264,6 +266,7 @@ def read_text(path: Path) -> str:
 
 
 def _size(limit: int) -> str:
+    """A size limit as a person reads it."""
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
 
 
@@ -342,6 +345,7 @@ def judge_file(path: Path, params: Any, reader: Reader | None = None) -> list[Fi
 
 
 def load(path: Path, text: str) -> Any:
+    """A file's document: JSON when it looks like JSON, else CloudFormation's YAML; FileReadError if neither reads."""
     if path.suffix == ".json" or text.lstrip().startswith("{"):
         try:
             return json.loads(text)
@@ -351,6 +355,7 @@ def load(path: Path, text: str) -> Any:
 
 
 def _yaml(path: Path, text: str) -> Any:
+    """YAML read safely, CloudFormation's short-form intrinsics (!Ref, !Sub...) as their long forms."""
     import yaml
 
     class Loader(yaml.SafeLoader):  # type: ignore[misc]
@@ -400,6 +405,7 @@ def _address_lines(text: str) -> dict[str, int]:
 
 
 def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: Any) -> list[Finding]:
+    """The findings of a CloudFormation, SAM or CDK template, each at its logical ID's line."""
     from mq_network_tools.prevent.cloudformation import judge_template  # how a template is read: cloudformation.py
 
     return [
@@ -409,6 +415,7 @@ def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: 
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:
+    """The findings of a Terraform JSON plan, each at its resource address's line."""
     from mq_network_tools.prevent import terraform_plan
 
     try:

@@ -190,6 +190,7 @@ def connector_uris(data: str) -> list[str]:
 
 
 def _same(found: Any, wanted: dict[str, Any]) -> bool:
+    """Whether a broker's Configurations entry is `wanted` (AWS answers the revision as a number or a string)."""
     return (
         isinstance(found, dict)
         and found.get("Id") == wanted["Id"]
@@ -198,6 +199,7 @@ def _same(found: Any, wanted: dict[str, Any]) -> bool:
 
 
 def _mesh_configurations(mq: Any, plan: MeshPlan) -> dict[str, str]:
+    """The members' mesh configurations that exist (name -> ID), reused by a rerun; another source's is refused."""
     names = {f"{m.name}-mesh" for m in plan.members}
     found = {}
     for page in _paged(mq.list_configurations, "ListConfigurations"):
@@ -230,6 +232,7 @@ def _paged(call: Callable[..., Any], operation: str) -> Iterator[Any]:
 
 
 def _automation_plan(events: dict[str, Any], mq: Any) -> MeshPlan:
+    """The plan from the automation's inputs, read from AWS as mq-network-plan reads it: both build one mesh."""
     description, users, xml = read_source(mq, events["BrokerId"])
     return plan_mesh(
         description,

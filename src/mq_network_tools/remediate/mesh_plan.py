@@ -267,6 +267,7 @@ def instance_labels(broker_id: str, mode: str) -> list[str]:
 
 
 def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
+    """Each instance's endpoint host in the region's partition (.amazonaws.com.cn in China): a peer's address."""
     suffix = ".amazonaws.com.cn" if region.startswith("cn-") else ".amazonaws.com"
     return [f"{label}.mq.{region}{suffix}" for label in instance_labels(broker_id, mode)]
 
@@ -278,10 +279,12 @@ def member_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
 
 
 def configuration_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
+    """The tags that tie a member or its mesh configuration to its source and number: how a rerun finds them."""
     return {SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
 
 
 def _element_name(tag: str) -> str:
+    """An element's name without its XML namespace."""
     return tag.rsplit("}", 1)[-1]
 
 

@@ -343,6 +343,7 @@ def _member_mesh_configuration(plan: MeshPlan, member: Member) -> list[str]:
 
 
 def _endpoint_suffix(region: str) -> str:
+    """What follows `<broker-id>-<n>` in an endpoint host in the region's partition, for the script's peers."""
     return f".mq.{region}.amazonaws.com" + (".cn" if region.startswith("cn-") else "")
 
 
@@ -352,10 +353,12 @@ def _comment(text: str) -> str:
 
 
 def _cfn_tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    """Tags as CloudFormation lists them (Key/Value pairs), where the Amazon MQ API takes a map."""
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 def _full_checklist() -> str:
+    """What a person must still do, ending every plan: the plan never deletes the source broker."""
     return "What a person must still do:\n" + CHECKLIST
 
 
@@ -430,6 +433,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_plan(args: argparse.Namespace) -> MeshPlan:
+    """The plan for a real broker, read with the profile, region and endpoint the options name."""
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -462,6 +466,7 @@ def _demo_plan(args: argparse.Namespace) -> MeshPlan:
 
 
 def _size_note(text: str, args: argparse.Namespace, where: str, stderr: TextIO) -> None:
+    """On stderr, when the template is too large to pass inline: how to deploy it from S3 instead."""
     size = len(text.split("\n# What a person must still do", 1)[0].encode())
     if args.output != "cloudformation" or size <= TEMPLATE_BODY_LIMIT:
         return

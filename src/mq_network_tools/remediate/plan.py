@@ -160,10 +160,10 @@ def cli(plan: MeshPlan, secret_arn: str | None) -> str:
     slots = password_slots(plan.users)  # refuses a user listed twice, whichever way the passwords come
     lines = [
         *_script_preamble(plan),
-        *(_users_from_secret(secret_arn) if secret_arn else _users_from_prompts(plan, slots)),
-        *_create_members(plan),
-        *_wait_for_members(plan),
-        *_mesh_configurations(plan),
+        *(_script_users_from_secret(secret_arn) if secret_arn else _script_users_from_prompts(plan, slots)),
+        *_script_create_members(plan),
+        *_script_wait_for_members(plan),
+        *_script_mesh_configurations(plan),
         "",
         *(f"# {line}" for line in _full_checklist().splitlines()),
     ]
@@ -191,7 +191,7 @@ def _script_preamble(plan: MeshPlan) -> list[str]:
     ]
 
 
-def _users_from_secret(secret_arn: str) -> list[str]:
+def _script_users_from_secret(secret_arn: str) -> list[str]:
     """$WORK/users.json with each password from the Secrets Manager secret, never on a command line."""
     return [
         f"SECRET_ARN={shlex.quote(secret_arn)}",
@@ -209,7 +209,7 @@ def _users_from_secret(secret_arn: str) -> list[str]:
     ]
 
 
-def _users_from_prompts(plan: MeshPlan, slots: dict[str, str]) -> list[str]:
+def _script_users_from_prompts(plan: MeshPlan, slots: dict[str, str]) -> list[str]:
     """$WORK/users.json with each password asked once (not echoed), passed through the environment."""
     q = shlex.quote
     lines = ["# Passwords are asked for once each, never echoed nor written anywhere but $WORK."]
@@ -232,7 +232,7 @@ def _users_from_prompts(plan: MeshPlan, slots: dict[str, str]) -> list[str]:
     ]
 
 
-def _create_members(plan: MeshPlan) -> list[str]:
+def _script_create_members(plan: MeshPlan) -> list[str]:
     """Step 1: create-broker for each member on the source's configuration, each ID checked; then
     the file holding the passwords goes."""
     lines = [
@@ -242,7 +242,7 @@ def _create_members(plan: MeshPlan) -> list[str]:
         "# 1. Create the members (each starts on the source's configuration).",
     ]
     for member in plan.members:
-        body = " \\\n    ".join(_create_broker_options(plan, member))
+        body = " \\\n    ".join(_script_create_broker_options(plan, member))
         lines.append(
             f'B{member.number}=$(aws mq create-broker --region "$REGION" \\\n    {body} \\\n'
             "    --query BrokerId --output text)"
@@ -251,7 +251,7 @@ def _create_members(plan: MeshPlan) -> list[str]:
     return [*lines, 'rm -f "$WORK/users.json"  # the passwords are no longer needed']
 
 
-def _create_broker_options(plan: MeshPlan, member: Member) -> list[str]:
+def _script_create_broker_options(plan: MeshPlan, member: Member) -> list[str]:
     """create-broker's options for a member: the plan's shared settings, its name and tags, all quoted."""
     q = shlex.quote
     settings = plan.broker_settings
@@ -283,7 +283,7 @@ def _create_broker_options(plan: MeshPlan, member: Member) -> list[str]:
     return options
 
 
-def _wait_for_members(plan: MeshPlan) -> list[str]:
+def _script_wait_for_members(plan: MeshPlan) -> list[str]:
     """Step 2: a member's endpoints and configuration can change only once it is RUNNING."""
     return [
         "",
@@ -297,7 +297,7 @@ def _wait_for_members(plan: MeshPlan) -> list[str]:
     ]
 
 
-def _mesh_configurations(plan: MeshPlan) -> list[str]:
+def _script_mesh_configurations(plan: MeshPlan) -> list[str]:
     """Step 3: members 2..n get their mesh configuration and a reboot (they have no clients yet)."""
     lines = [
         "",
@@ -307,11 +307,11 @@ def _mesh_configurations(plan: MeshPlan) -> list[str]:
         f"SUFFIX={shlex.quote(_endpoint_suffix(plan.region))}",
     ]
     for member in plan.members[1:]:
-        lines += _member_mesh_configuration(plan, member)
+        lines += _script_member_mesh_configuration(plan, member)
     return lines
 
 
-def _member_mesh_configuration(plan: MeshPlan, member: Member) -> list[str]:
+def _script_member_mesh_configuration(plan: MeshPlan, member: Member) -> list[str]:
     """Member n's mesh XML with its peers' hosts filled in from the checked IDs, then create-configuration,
     update-configuration, update-broker and reboot-broker, each answer checked before it is used."""
     q = shlex.quote

@@ -143,7 +143,7 @@ build-RuleFunction:
 # The hook function is the same package with another handler (template.yaml: HookFunction).
 build-HookFunction: build-RuleFunction
 
-# After changing src/mq_network_tools/mesh.py: copy it into template.yaml's SSM document.
+# After changing any of scripts/embed_mesh_script.py PARTS (remediate/mesh_plan.py, mesh.py, ...): re-embed them.
 embed: $(VENV)/.python
 	$(BIN)/python scripts/embed_mesh_script.py
 

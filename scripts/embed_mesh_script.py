@@ -1,11 +1,12 @@
-"""Bundle mesh.py, with the rule modules it imports, into template.yaml's SSM Automation document.
+"""Bundle mesh.py, with the modules it imports, into template.yaml's SSM Automation document.
 
 The document's aws:executeScript step runs one script with the standard library and boto3 only,
 so the bundle is the rule's vocabulary.py, naming.py and configuration_xml.py (the shared words,
 the one definition of member names, the one bounded configuration reader and its networkConnector
-reader), then mesh.py, with their `from mq_network...` imports dropped. tests/test_mesh.py fails
-when the document's script differs from `bundle()`, and runs the bundle alone. Run this (or
-`make embed`) after changing any of them.
+reader), then remediate/mesh_plan.py (what to build, shared with
+mq-network-plan) and remediate/mesh.py (the step that builds it), in that order, with their
+`from mq_network...` imports dropped. tests/test_mesh.py fails when the document's script differs
+from `bundle()`, and runs the bundle alone. Run this (or `make embed`) after changing any of PARTS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ PARTS = (
     ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "core" / "vocabulary.py",
     ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "core" / "naming.py",
     ROOT / "MQ_NETWORK_OF_BROKERS" / "mq_network" / "core" / "configuration_xml.py",
+    ROOT / "src" / "mq_network_tools" / "remediate" / "mesh_plan.py",
     ROOT / "src" / "mq_network_tools" / "remediate" / "mesh.py",
 )
 BEGIN = "              Script: |\n"
@@ -29,7 +31,7 @@ _FUTURE = "from __future__ import annotations\n"
 
 
 def bundle() -> str:
-    """The modules as one script: the future import once, first; no package imports."""
+    """The PARTS as one script: the future import once, first; no package imports."""
     pieces = []
     for path in PARTS:
         text = _PACKAGE_IMPORT.sub("", path.read_text()).replace(_FUTURE, "")

@@ -18,7 +18,7 @@ from cfnlint.decode import cfn_yaml
 
 from helpers import by_id, run
 from mq_network_tools.demo import emulator
-from mq_network_tools.remediate import mesh, plan
+from mq_network_tools.remediate import mesh, mesh_plan, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
@@ -65,9 +65,9 @@ def source_broker(
     )
 
 
-def planned(mq: Any, broker_id: str, **options: Any) -> mesh.MeshPlan:
-    description, users, xml = mesh.read_source(mq, broker_id)
-    return mesh.plan_mesh(description, users, xml, emulator.REGION, **options)
+def planned(mq: Any, broker_id: str, **options: Any) -> mesh_plan.MeshPlan:
+    description, users, xml = mesh_plan.read_source(mq, broker_id)
+    return mesh_plan.plan_mesh(description, users, xml, emulator.REGION, **options)
 
 
 def secret(password_map: dict[str, str] = PASSWORDS) -> str:
@@ -79,18 +79,18 @@ def secret(password_map: dict[str, str] = PASSWORDS) -> str:
 
 
 def test_member_names() -> None:
-    assert mesh.member_name("orders", 2) == "orders-Broker-2"
+    assert mesh_plan.member_name("orders", 2) == "orders-Broker-2"
     exact = "x" * (50 - len("-Broker-21"))  # room for every member number a mesh can have
-    assert mesh.member_name(exact, 1) == exact + "-Broker-1"
-    assert mesh.member_name(exact, 21) == exact + "-Broker-21"
+    assert mesh_plan.member_name(exact, 1) == exact + "-Broker-1"
+    assert mesh_plan.member_name(exact, 21) == exact + "-Broker-21"
     long_a, long_b = "a" * 45 + "-one", "a" * 45 + "-two"
-    assert len({mesh.member_name(long_a, i).rsplit("-Broker-", 1)[0] for i in (1, 9, 21)}) == 1  # one prefix
+    assert len({mesh_plan.member_name(long_a, i).rsplit("-Broker-", 1)[0] for i in (1, 9, 21)}) == 1  # one prefix
     for index in (1, 9, 21):
-        name = mesh.member_name(long_a, index)
+        name = mesh_plan.member_name(long_a, index)
         assert len(name) <= 50
         assert name.endswith(f"-Broker-{index}")
-        assert name == mesh.member_name(long_a, index)  # deterministic
-        assert name != mesh.member_name(long_b, index)  # a hash keeps long look-alikes apart
+        assert name == mesh_plan.member_name(long_a, index)  # deterministic
+        assert name != mesh_plan.member_name(long_b, index)  # a hash keeps long look-alikes apart
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_plan_deployment_mode_override_and_subnets(mq: Any) -> None:
     single = planned(mq, active_standby, deployment_mode="SINGLE_INSTANCE")
     assert single.broker_settings["SubnetIds"] == SUBNETS[:1]
     lone = source_broker(mq, "lone", mode="SINGLE_INSTANCE")
-    with pytest.raises(mesh.MeshError, match=r"ACTIVE_STANDBY_MULTI_AZ needs 2 subnets .* pass --subnet-ids"):
+    with pytest.raises(mesh_plan.MeshError, match=r"ACTIVE_STANDBY_MULTI_AZ needs 2 subnets .* pass --subnet-ids"):
         planned(mq, lone, deployment_mode="ACTIVE_STANDBY_MULTI_AZ")
     assert planned(mq, lone, deployment_mode="ACTIVE_STANDBY_MULTI_AZ", subnet_ids=SUBNETS).members[0].mode == (
         "ACTIVE_STANDBY_MULTI_AZ"
@@ -138,7 +138,7 @@ def test_mesh_size_bounds(mq: Any, size: int, ok: bool) -> None:
     if ok:
         assert len(planned(mq, broker_id, size=size).members) == size
     else:
-        with pytest.raises(mesh.MeshError, match="a mesh has 2 to 21 brokers"):
+        with pytest.raises(mesh_plan.MeshError, match="a mesh has 2 to 21 brokers"):
             planned(mq, broker_id, size=size)
 
 
@@ -155,9 +155,9 @@ def test_rabbitmq_source_is_refused_clearly(mq: Any) -> None:
 
 def test_mesh_configuration_links_each_pair_once() -> None:
     xml = emulator.activemq_xml([("old", "static:(ssl://b-old-1.mq.us-east-1.amazonaws.com:61617)")])
-    peers = [mesh.openwire_uri(mesh.instance_hosts("b-1", "us-east-1", "SINGLE_INSTANCE"))]
-    peers.append(mesh.openwire_uri(mesh.instance_hosts("b-2", "us-east-1", "ACTIVE_STANDBY_MULTI_AZ")))
-    result = mesh.mesh_xml(xml, peers, "admin")
+    peers = [mesh_plan.openwire_uri(mesh_plan.instance_hosts("b-1", "us-east-1", "SINGLE_INSTANCE"))]
+    peers.append(mesh_plan.openwire_uri(mesh_plan.instance_hosts("b-2", "us-east-1", "ACTIVE_STANDBY_MULTI_AZ")))
+    result = mesh_plan.mesh_xml(xml, peers, "admin")
     assert "b-old" not in result  # the source's own connectors are replaced
     live = re.sub(r"<!--.*?-->", "", result, flags=re.S)
     assert live.count("<networkConnector ") == 2
@@ -166,7 +166,7 @@ def test_mesh_configuration_links_each_pair_once() -> None:
     assert result.count('duplex="true"') == 2
     assert 'userName="admin"' in result
     assert "<!--" not in result  # the source's comments are not copied ...
-    assert "<!-- <networkConnectors>" in mesh.mesh_xml(xml, peers, "admin", keep_comments=True)  # ... unless asked
+    assert "<!-- <networkConnectors>" in mesh_plan.mesh_xml(xml, peers, "admin", keep_comments=True)  # ... unless asked
     names = re.findall(r"<(\w+)[ >/]", live.split("<broker", 1)[1])
     top = [n for n in names if n in ("networkConnectors", "transportConnectors")]
     assert top == ["networkConnectors", "transportConnectors"]  # alphabetical, as ActiveMQ wants
@@ -263,7 +263,7 @@ def test_built_mesh_is_compliant_in_connectors_mode_and_the_source_stays(
     assert "in a network of 3 brokers" in evaluations[members["orders-Broker-1"]]["Annotation"]
     assert evaluations[source]["ComplianceType"] == "NON_COMPLIANT"  # still there, still alone
     described = mq.describe_broker(BrokerId=members["orders-Broker-2"])
-    assert described["Tags"][mesh.SOURCE_TAG] == source
+    assert described["Tags"][mesh_plan.SOURCE_TAG] == source
     assert described["Tags"]["env"] == "prod"
     assert [u["Username"] for u in described["Users"]] == ["admin", "app-user"]
 
@@ -311,7 +311,7 @@ def test_a_name_taken_by_someone_else_is_refused(default_session: boto3.Session)
     mq = boto3.client("mq", region_name=emulator.REGION)
     source = source_broker(mq)
     emulator.create_broker(mq, emulator.BrokerSeed("orders-Broker-2"))
-    with pytest.raises(mesh.MeshError, match="a broker named orders-Broker-2 exists and was not made for"):
+    with pytest.raises(mesh_plan.MeshError, match="a broker named orders-Broker-2 exists and was not made for"):
         build(source, secret())
     assert len(mq.list_brokers()["BrokerSummaries"]) == 2  # nothing created
 
@@ -319,7 +319,7 @@ def test_a_name_taken_by_someone_else_is_refused(default_session: boto3.Session)
 def test_missing_password_is_refused_without_showing_any(default_session: boto3.Session) -> None:
     mq = boto3.client("mq", region_name=emulator.REGION)
     source = source_broker(mq)
-    with pytest.raises(mesh.MeshError) as caught:
+    with pytest.raises(mesh_plan.MeshError) as caught:
         build(source, secret({"admin": PASSWORDS["admin"]}))
     assert "no password for user(s) app-user" in str(caught.value)
     assert PASSWORDS["admin"] not in str(caught.value)

@@ -15,7 +15,7 @@ import pytest
 
 from mq_network.aws import aws_calls
 from mq_network.aws.aws_calls import RepeatedTokenError
-from mq_network_tools.remediate import mesh
+from mq_network_tools.remediate import mesh, mesh_plan
 
 GIVE_UP = 50
 
@@ -86,10 +86,10 @@ def test_list_configurations_stops_on_a_repeated_token() -> None:
 def test_the_remediation_stops_on_a_repeated_token() -> None:
     plan = SimpleNamespace(members=[SimpleNamespace(name="orders-Broker-1")], source_id="b-source")
     brokers = Endless({"BrokerSummaries": []})
-    with pytest.raises(mesh.MeshError, match="ListBrokers"):
+    with pytest.raises(mesh_plan.MeshError, match="ListBrokers"):
         mesh.find_members(client(list_brokers=brokers), plan)  # type: ignore[arg-type]
     configurations = Endless({"Configurations": []})
-    with pytest.raises(mesh.MeshError, match="ListConfigurations"):
+    with pytest.raises(mesh_plan.MeshError, match="ListConfigurations"):
         mesh._mesh_configurations(client(list_configurations=configurations), plan)  # type: ignore[arg-type]
     assert (brokers.calls, configurations.calls) == (3, 3)
 

@@ -22,13 +22,13 @@ from mq_network.core.decision import decide
 from mq_network.core.facts import BrokerFacts
 from mq_network.core.parameters import parse_parameters
 from mq_network_tools.demo import emulator
-from mq_network_tools.remediate import mesh, plan
+from mq_network_tools.remediate import mesh, mesh_plan, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
 
 
-def hostile_plan(canary: Path, keep_comments: bool) -> mesh.MeshPlan:
+def hostile_plan(canary: Path, keep_comments: bool) -> mesh_plan.MeshPlan:
     """A source whose every string is an attempt to run `touch <canary>` in the generated script."""
     run_it = f"$(touch {canary})`touch {canary}`"
     breakout = f"\nXML\ntouch {canary}\n: <<XML\n'\"{run_it}"
@@ -46,10 +46,10 @@ def hostile_plan(canary: Path, keep_comments: bool) -> mesh.MeshPlan:
     }
     users = [{"Username": f"u{run_it}'"}, {"Username": "app.user"}, {"Username": "app_user"}]
     xml = (
-        f'<broker xmlns="{mesh.CORE_NAMESPACE}"><!--{breakout}--><destinationPolicy>{run_it}'
+        f'<broker xmlns="{mesh_plan.CORE_NAMESPACE}"><!--{breakout}--><destinationPolicy>{run_it}'
         f"&lt;{breakout.replace('<', '&lt;')}</destinationPolicy><plugins/></broker>"
     )
-    return mesh.plan_mesh(description, users, xml, "us-east-1", size=3, keep_comments=keep_comments)
+    return mesh_plan.plan_mesh(description, users, xml, "us-east-1", size=3, keep_comments=keep_comments)
 
 
 FAKE_AWS = textwrap.dedent(
@@ -135,7 +135,7 @@ def test_hostile_names_tags_users_and_xml_never_run_in_the_generated_script(
     assert {u["Username"]: u["Password"] for u in sent_users} == passwords  # every slot its own password
     first = creates[0]["args"]
     assert first[first.index("--broker-name") + 1] == source.members[0].name  # data arrives unchanged
-    assert json.loads(first[first.index("--tags") + 1]) == mesh.member_tags(source, source.members[0])
+    assert json.loads(first[first.index("--tags") + 1]) == mesh_plan.member_tags(source, source.members[0])
     updates = [c for c in calls if c["args"][:2] == ["mq", "update-configuration"]]
     assert len(updates) == 2
     xml = base64.b64decode(next(iter(updates[1]["files"].values()))).decode()
@@ -161,11 +161,11 @@ def test_a_broker_id_that_is_not_an_id_stops_the_script(tmp_path: Path) -> None:
 
 def test_users_whose_names_look_alike_get_their_own_slots() -> None:
     """Finding 4: app.user / app_user and admin / ADMIN shared one parameter or variable."""
-    slots = mesh.password_slots([{"Username": n} for n in ("app.user", "app_user", "admin", "ADMIN")])
+    slots = mesh_plan.password_slots([{"Username": n} for n in ("app.user", "app_user", "admin", "ADMIN")])
     assert len(set(slots.values())) == 4
     assert len({s.upper() for s in slots.values()}) == 4
-    with pytest.raises(mesh.MeshError, match="listed twice"):
-        mesh.password_slots([{"Username": "a"}, {"Username": "a"}])
+    with pytest.raises(mesh_plan.MeshError, match="listed twice"):
+        mesh_plan.password_slots([{"Username": "a"}, {"Username": "a"}])
 
 
 def test_the_cloudformation_plan_has_a_parameter_per_user(tmp_path: Path) -> None:
@@ -182,17 +182,17 @@ def test_a_mesh_member_is_never_a_source() -> None:
         "BrokerId": "b-2",
         "BrokerName": "orders-Broker-1",
         "EngineType": "ACTIVEMQ",
-        "Tags": {mesh.MEMBER_TAG: "1", mesh.SOURCE_TAG: "b-1"},
+        "Tags": {mesh_plan.MEMBER_TAG: "1", mesh_plan.SOURCE_TAG: "b-1"},
     }
-    with pytest.raises(mesh.MeshError, match="is member 1 of the mesh built to replace b-1"):
-        mesh.plan_mesh(description, [{"Username": "admin"}], "<broker/>", "us-east-1")
+    with pytest.raises(mesh_plan.MeshError, match="is member 1 of the mesh built to replace b-1"):
+        mesh_plan.plan_mesh(description, [{"Username": "admin"}], "<broker/>", "us-east-1")
 
 
 def test_a_member_being_built_is_not_applicable_for_a_day_then_judged() -> None:
     from datetime import datetime, timedelta
 
     now = datetime(2026, 11, 29, 12, tzinfo=UTC)
-    tags = {mesh.MEMBER_TAG: "2", mesh.SOURCE_TAG: "b-1", mesh.BUILD_TAG: "in-progress"}
+    tags = {mesh_plan.MEMBER_TAG: "2", mesh_plan.SOURCE_TAG: "b-1", mesh_plan.BUILD_TAG: "in-progress"}
     params = parse_parameters({"CheckMode": "connectors"})
     young = BrokerFacts("b-2", "orders-Broker-2", "SINGLE_INSTANCE", tags=tags, created=now - timedelta(hours=1))
     verdict = decide(young, params, None, now=now)
@@ -201,7 +201,7 @@ def test_a_member_being_built_is_not_applicable_for_a_day_then_judged() -> None:
     old = young._replace(created=now - timedelta(hours=25))
     with pytest.raises(Exception, match="needs its network evidence"):
         decide(old, params, None, now=now)  # judged like any broker: it needs its network
-    done = young._replace(tags={**tags, mesh.BUILD_TAG: "complete"})
+    done = young._replace(tags={**tags, mesh_plan.BUILD_TAG: "complete"})
     with pytest.raises(Exception, match="needs its network evidence"):
         decide(done, params, None, now=now)
 
@@ -247,7 +247,7 @@ def test_automatic_remediation_in_connectors_mode_creates_exactly_size_brokers(
             events = {"BrokerId": broker_id, "PasswordSecretArn": arn, "MeshSize": "3", "Round": round_number}
             try:
                 mesh.automation_build_mesh(events)
-            except mesh.MeshError as err:
+            except mesh_plan.MeshError as err:
                 assert "never replaced by another mesh" in str(err)  # a member reached as a source
     names = sorted(b["BrokerName"] for b in mq.list_brokers()["BrokerSummaries"])
     assert names == ["orders", "orders-Broker-1", "orders-Broker-2", "orders-Broker-3"]
@@ -292,10 +292,10 @@ def test_a_run_stopped_after_create_configuration_is_repaired(default_session: A
         ConfigurationId=current["Id"], ConfigurationRevision=str(current["Revision"])
     )
     assert mesh.connector_uris(data["Data"]) == [
-        mesh.openwire_uri(mesh.instance_hosts(members["orders-Broker-1"], emulator.REGION, "SINGLE_INSTANCE"))
+        mesh_plan.openwire_uri(mesh_plan.instance_hosts(members["orders-Broker-1"], emulator.REGION, "SINGLE_INSTANCE"))
     ]
     tags = mq.describe_broker(BrokerId=members["orders-Broker-2"])["Tags"]
-    assert tags[mesh.BUILD_TAG] == "complete"
+    assert tags[mesh_plan.BUILD_TAG] == "complete"
 
 
 def test_a_failed_member_is_named_with_the_fix_and_ends_the_automation(default_session: Any) -> None:
@@ -307,7 +307,7 @@ def test_a_failed_member_is_named_with_the_fix_and_ends_the_automation(default_s
     mesh.automation_build_mesh(events)
     member = next(b for b in mq.list_brokers()["BrokerSummaries"] if b["BrokerName"] == "orders-Broker-2")
     mq_backends[emulator.ACCOUNT_ID][emulator.REGION].brokers[member["BrokerId"]].state = "CREATION_FAILED"
-    with pytest.raises(mesh.MeshError, match=r"orders-Broker-2 \(.*\) is CREATION_FAILED: delete it"):
+    with pytest.raises(mesh_plan.MeshError, match=r"orders-Broker-2 \(.*\) is CREATION_FAILED: delete it"):
         mesh.automation_build_mesh({**events, "Round": 2})
 
 
@@ -322,7 +322,7 @@ def test_pending_members_in_the_last_round_end_the_automation_with_the_reason(de
     mq_backends[emulator.ACCOUNT_ID][emulator.REGION].brokers[member["BrokerId"]].state = "CREATION_IN_PROGRESS"
     assert mesh.automation_build_mesh({**events, "Round": 2})["Pending"] >= 1
     with pytest.raises(
-        mesh.MeshError, match=r"not finished after 3 rounds \(MaxRounds 3\): orders-Broker-1: CREATION_IN_PROGRESS"
+        mesh_plan.MeshError, match=r"not finished after 3 rounds \(MaxRounds 3\): orders-Broker-1: CREATION_IN_PROGRESS"
     ):
         mesh.automation_build_mesh({**events, "Round": 3})
 
@@ -351,7 +351,9 @@ def test_every_write_action_of_the_remediation_role_is_conditioned() -> None:
     ]
     assert unconditioned == []
     by_sid = {s["Sid"]: s for s in statements}
-    assert by_sid["ChangeOnlyMeshMembers"]["Condition"] == {"Null": {f"aws:ResourceTag/{mesh.MEMBER_TAG}": "false"}}
+    assert by_sid["ChangeOnlyMeshMembers"]["Condition"] == {
+        "Null": {f"aws:ResourceTag/{mesh_plan.MEMBER_TAG}": "false"}
+    }
     assert set(by_sid["ChangeOnlyMeshMembers"]["Action"]) == {
         "mq:UpdateConfiguration",
         "mq:UpdateBroker",
@@ -367,19 +369,19 @@ def test_the_source_configuration_is_read_with_the_rules_bounded_reader(mq: Any)
     bomb = '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa">]><broker>&a;</broker>'
     broker_id = _source(mq, "orders")
     emulator.apply_configuration(mq, broker_id, bomb)
-    with pytest.raises(mesh.MeshError, match=r"cannot be read|cannot be copied|forbidden construct \(DTD\)"):
-        description, users, xml = mesh.read_source(mq, broker_id)
-        mesh.plan_mesh(description, users, xml, emulator.REGION)
+    with pytest.raises(mesh_plan.MeshError, match=r"cannot be read|cannot be copied|forbidden construct \(DTD\)"):
+        description, users, xml = mesh_plan.read_source(mq, broker_id)
+        mesh_plan.plan_mesh(description, users, xml, emulator.REGION)
     huge = base64.b64encode(b"<broker>" + b" " * (1024 * 1024 + 10) + b"</broker>").decode()
-    with pytest.raises(mesh.MeshError, match="larger than 1024 KiB"):
-        mesh.mesh_xml(base64.b64decode(huge).decode(), [], "admin")
-    with pytest.raises(mesh.MeshError, match="larger than 1024 KiB"):
+    with pytest.raises(mesh_plan.MeshError, match="larger than 1024 KiB"):
+        mesh_plan.mesh_xml(base64.b64decode(huge).decode(), [], "admin")
+    with pytest.raises(mesh_plan.MeshError, match="larger than 1024 KiB"):
         from mq_network.core.configuration_xml import ConfigurationError, decode_revision
 
         try:
             decode_revision(huge)
         except ConfigurationError as err:
-            raise mesh.MeshError(str(err)) from None
+            raise mesh_plan.MeshError(str(err)) from None
 
 
 # --- finding 8: one definition of member names ---------------------------------------------------
@@ -389,8 +391,8 @@ def test_the_source_configuration_is_read_with_the_rules_bounded_reader(mq: Any)
 def test_the_annotation_suggests_the_names_the_remediation_creates(length: int) -> None:
     name = ("n" * (length - 2)) + "-x"
     verdict = decide(BrokerFacts("b-1", name, "SINGLE_INSTANCE"), parse_parameters({}))
-    assert f"create a mesh {mesh.member_name(name, 1)}..n" in verdict.annotation
-    assert all(len(mesh.member_name(name, i)) <= 50 for i in range(1, 22))
+    assert f"create a mesh {mesh_plan.member_name(name, 1)}..n" in verdict.annotation
+    assert all(len(mesh_plan.member_name(name, i)) <= 50 for i in range(1, 22))
 
 
 # --- finding 9: plans over CloudFormation's inline limit, offline tries, a useful LDAP refusal ----
@@ -436,8 +438,8 @@ def test_the_ldap_refusal_says_what_to_do_instead() -> None:
         "DeploymentMode": "SINGLE_INSTANCE",
         "AuthenticationStrategy": "LDAP",
     }
-    with pytest.raises(mesh.MeshError) as caught:
-        mesh.plan_mesh(description, [{"Username": "admin"}], "<broker/>", "us-east-1")
+    with pytest.raises(mesh_plan.MeshError) as caught:
+        mesh_plan.plan_mesh(description, [{"Username": "admin"}], "<broker/>", "us-east-1")
     message = str(caught.value)
     assert "no plan is printed" in message
     assert "orders-Broker-1, orders-Broker-2, orders-Broker-3" in message

@@ -20,7 +20,7 @@ from moto import mock_aws
 
 from helpers import by_id, run
 from mq_network_tools.demo import emulator
-from mq_network_tools.remediate import mesh
+from mq_network_tools.remediate import mesh_plan
 
 from .conftest import FIGURES
 from .harness import CORE, Cluster
@@ -328,7 +328,7 @@ SOURCE_SETTINGS = (
 def remediation_mesh(
     size: int, standby: bool, prefix: str = "0"
 ) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
-    """What mesh.py writes for `size` members from a source with settings of its own."""
+    """What mesh_plan.py writes for `size` members from a source with settings of its own."""
     source = (
         f'<broker xmlns="{CORE}" schedulePeriodForDestinationPurge="10000">'
         f"{_AMAZON_MQ_DEFAULT_COMMENT}{SOURCE_SETTINGS}</broker>"
@@ -338,8 +338,8 @@ def remediation_mesh(
     configurations = {}
     for n in range(1, size + 1):
         members = list(ids.values())
-        peers = [mesh.openwire_uri(mesh.instance_hosts(members[p - 1], REGION, mode)) for p in range(1, n)]
-        configurations[members[n - 1]] = mesh.mesh_xml(source, peers, "admin").split("?>", 1)[1]
+        peers = [mesh_plan.openwire_uri(mesh_plan.instance_hosts(members[p - 1], REGION, mode)) for p in range(1, n)]
+        configurations[members[n - 1]] = mesh_plan.mesh_xml(source, peers, "admin").split("?>", 1)[1]
     return ids, configurations, dict.fromkeys(configurations, 2 if standby else 1)
 
 

@@ -87,78 +87,120 @@ def memberships(
     region; None: any region, for readers that have none) and its partition: another region's
     endpoint with the same ID, or any other host, is external.
     """
-    known = {broker_id.lower(): broker_id for broker_id in names}
-    idle_by_id = {broker_id.lower(): found for broker_id, found in (idle or {}).items()}
-    statuses = external_status or {}
-    graph = _Graph()
-    ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in known.values()}
-    errors: dict[str, set[str]] = {broker_id: set() for broker_id in known.values()}
-    shown: dict[str, tuple[str, str]] = {}  # node -> (kind, text): how an external node is named
+    read = _Reading(names, idle or {}, external_status or {}, count_unverified, region)
     for broker_id, report in reports.items():
-        if broker_id not in ignored:
-            continue
+        if broker_id in read.ignored:
+            read.connectors(broker_id, report)
+    return {
+        broker_id: read.membership(broker_id, reports.get(broker_id))
+        for broker_id in read.known.values()
+        if only is None or broker_id == only
+    }
+
+
+class _Reading:
+    """The graph of every broker's connectors, and for each broker the links that do not count, with
+    the reason (the annotation names them), and the external peers that could not be checked."""
+
+    def __init__(
+        self,
+        names: Mapping[str, str],
+        idle: Mapping[str, tuple[str, str]],
+        statuses: Mapping[str, PeerStatus],
+        count_unverified: bool,
+        region: str | None,
+    ) -> None:
+        self.names = names
+        self.known = {broker_id.lower(): broker_id for broker_id in names}
+        self.idle = {broker_id.lower(): found for broker_id, found in idle.items()}
+        self.statuses = statuses
+        self.count_unverified = count_unverified
+        self.region = region
+        self.graph = _Graph()
+        self.ignored: dict[str, dict[str, None]] = {broker_id: {} for broker_id in self.known.values()}  # ordered
+        self.errors: dict[str, set[str]] = {broker_id: set() for broker_id in self.known.values()}
+        self.shown: dict[str, tuple[str, str]] = {}  # node -> (kind, text): how an external node is named
+
+    def connectors(self, broker_id: str, report: ConnectorReport) -> None:
+        """One broker's connectors into the graph: each peer a link, or the reason it is not one."""
         for connector in report.connectors:
             for skipped in connector.ignored:
-                ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None  # ordered set
+                self.ignored[broker_id][f"{connector.name} -> {skipped.host}: {skipped.reason}"] = None
             for peer in connector.peers:
-                key = peer.broker_id.lower()
-                # Only an endpoint of this region (and partition) names one of its brokers.
-                local = peer.region is not None and (region is None or peer.region == region)
-                if local and key == broker_id.lower():
-                    ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
-                    continue
-                if local and key in idle_by_id:
-                    name, why = idle_by_id[key]
-                    ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
-                    continue
-                node = known.get(key) if local else None
-                if node is None:
-                    kind, text = _external(statuses.get(key, NOT_VERIFIED), peer, connector.name, count_unverified)
-                    if kind == "ignored":
-                        ignored[broker_id][text] = None
-                        continue
-                    if kind == "error":
-                        errors[broker_id].add(text)
-                        continue
-                    node = "external:" + key
-                    shown.setdefault(node, (kind, text))
-                label = names.get(node) or shown[node][1]
-                graph.link(broker_id, node, connector, label, names[broker_id])
-    members: dict[str, Membership] = {}
-    for broker_id in known.values():
-        if only is not None and broker_id != only:
-            continue
+                self._peer(broker_id, connector, peer)
+
+    def _peer(self, broker_id: str, connector: Connector, peer: Peer) -> None:
+        """A link to a broker of the run or to an external node; never to itself or to an idle broker."""
+        key = peer.broker_id.lower()
+        # Only an endpoint of this region (and partition) names one of its brokers.
+        local = peer.region is not None and (self.region is None or peer.region == self.region)
+        if local and key == broker_id.lower():
+            self.ignored[broker_id][f"{connector.name} -> {peer.host}: the broker's own endpoint"] = None
+            return
+        if local and key in self.idle:
+            name, why = self.idle[key]
+            self.ignored[broker_id][f"{connector.name} -> {name} ({why})"] = None
+            return
+        node = self.known.get(key) if local else None
+        if node is None:
+            node = self._external_node(broker_id, connector, peer)
+            if node is None:
+                return
+        label = self.names.get(node) or self.shown[node][1]
+        self.graph.link(broker_id, node, connector, label, self.names[broker_id])
+
+    def _external_node(self, broker_id: str, connector: Connector, peer: Peer) -> str | None:
+        """A peer outside the run's brokers as a node, by what is known of it; None when it does not count."""
+        key = peer.broker_id.lower()
+        status = self.statuses.get(key, NOT_VERIFIED)
+        kind, text = _external(status, peer, connector.name, self.count_unverified)
+        if kind == "ignored":
+            self.ignored[broker_id][text] = None
+            return None
+        if kind == "error":
+            self.errors[broker_id].add(text)
+            return None
+        node = "external:" + key
+        self.shown.setdefault(node, (kind, text))
+        return node
+
+    def membership(self, broker_id: str, report: ConnectorReport | None) -> Membership:
+        """What the graph says about one broker: the nodes messages cross to or from it, within the TTLs."""
+        graph = self.graph
         network = graph.reach(broker_id) | graph.reached_by(broker_id)
         linked = graph.neighbours(broker_id)
-        for node in sorted(linked - network):
-            ignored[broker_id][f"{graph.label(node)}: its TTL (0) lets no message cross"] = None
-        beyond = graph.component(broker_id) - network - linked
-        if beyond:
-            ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL"] = None
+        self._note_out_of_reach(broker_id, network, linked)
         direct = linked & network
-        links = tuple(
-            Link(
-                node,
-                names.get(node) or shown[node][1],
-                graph.direction(broker_id, node),
-                "broker" if node in names else shown[node][0],
-            )
-            for node in sorted(linked)
-        )
-        members[broker_id] = Membership(
-            peers=tuple(sorted(names[node] for node in direct if node in names)),
-            external_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "external")),
+        return Membership(
+            peers=tuple(sorted(self.names[node] for node in direct if node in self.names)),
+            external_peers=self._shown(direct, "external"),
             network_size=len(network | {broker_id}),
-            malformed=reports[broker_id].malformed if broker_id in reports else (),
-            ignored=tuple(ignored[broker_id]),
-            verified_peers=tuple(sorted(shown[n][1] for n in direct if n in shown and shown[n][0] == "verified")),
-            peer_errors=tuple(sorted(errors[broker_id])),
-            links=links,
+            malformed=report.malformed if report is not None else (),
+            ignored=tuple(self.ignored[broker_id]),
+            verified_peers=self._shown(direct, "verified"),
+            peer_errors=tuple(sorted(self.errors[broker_id])),
+            links=tuple(self._link(broker_id, node) for node in sorted(linked)),
             one_way=tuple(
                 graph.one_way(broker_id, node) for node in sorted(direct) if graph.direction(broker_id, node) != "both"
             ),
         )
-    return members
+
+    def _note_out_of_reach(self, broker_id: str, network: set[str], linked: set[str]) -> None:
+        """Linked brokers that no message crosses to (a TTL of 0, or beyond networkTTL) do not count: say so."""
+        for node in sorted(linked - network):
+            self.ignored[broker_id][f"{self.graph.label(node)}: its TTL (0) lets no message cross"] = None
+        beyond = self.graph.component(broker_id) - network - linked
+        if beyond:
+            self.ignored[broker_id][f"{len(beyond)} more linked broker(s) beyond networkTTL"] = None
+
+    def _shown(self, nodes: set[str], kind: str) -> tuple[str, ...]:
+        """How the external `nodes` of one kind (verified, external) are named, sorted."""
+        return tuple(sorted(self.shown[n][1] for n in nodes if n in self.shown and self.shown[n][0] == kind))
+
+    def _link(self, broker_id: str, node: str) -> Link:
+        """One direct bridge of `broker_id`, as a picture shows it."""
+        kind = "broker" if node in self.names else self.shown[node][0]
+        return Link(node, self.names.get(node) or self.shown[node][1], self.graph.direction(broker_id, node), kind)
 
 
 class _Graph:
@@ -174,6 +216,7 @@ class _Graph:
         self._components: dict[str, frozenset[str]] = {}  # each node -> its whole component, found once
 
     def link(self, source: str, target: str, connector: Connector, label: str, source_label: str) -> None:
+        """A connector's bridge to `target`, and back when duplex (not a failover: URI); else why not."""
         ttl = tuple(
             _UNLIMITED if limit is None else max(0, limit) for limit in (connector.message_ttl, connector.consumer_ttl)
         )
@@ -188,6 +231,7 @@ class _Graph:
         self.edges.setdefault(target, {})
 
     def _add(self, source: str, target: str, ttl: tuple[int, ...]) -> None:
+        """One directed edge, keeping only the hop limits no other bridge beats; cached searches are stale after it."""
         message, consumer = ttl
         limits = self.edges.setdefault(source, {}).setdefault(target, [])
         if not any(m >= message and c >= consumer for m, c in limits):
@@ -197,6 +241,7 @@ class _Graph:
         self._components.clear()
 
     def label(self, node: str) -> str:
+        """How an annotation names a node: its broker name or host."""
         return self.labels.get(node, node)
 
     def reach(self, start: str) -> set[str]:
@@ -237,6 +282,7 @@ class _Graph:
         return {other for other in self.component(node) if node in self.reach(other)}
 
     def neighbours(self, node: str) -> set[str]:
+        """The nodes a bridge links to `node`, either way."""
         return set(self.edges.get(node, {})) | self.incoming.get(node, set())
 
     def component(self, node: str) -> set[str]:
@@ -254,6 +300,7 @@ class _Graph:
         return set(self._components[node]) - {node}
 
     def direction(self, broker: str, node: str) -> str:
+        """Which way bridges go between `broker` and `node` (both, out, in): for pictures and the one-way note."""
         out = node in self.edges.get(broker, {})
         back = broker in self.edges.get(node, {})
         return "both" if out and back else "out" if out else "in"

@@ -154,59 +154,15 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
     """
     raw = raw or {}
     problems: list[str] = []
-    values: dict[str, str] = {}
-    unknown = sorted(set(raw) - set(SPECS_BY_NAME))
-    if unknown:
-        problems.append(
-            f"unknown parameter(s) {', '.join(unknown)}: this rule takes only "
-            f"{', '.join(SPECS_BY_NAME)} (names are case-sensitive)"
-        )
-    for spec in PARAMETER_SPECS:
-        value = raw.get(spec.name)
-        if value is None:
-            values[spec.name] = spec.default
-        elif isinstance(value, bool) or not isinstance(value, (str, int)):
-            problems.append(f"{spec.name} must be a string, not {type(value).__name__}")
-            values[spec.name] = spec.default
-        elif spec.name == "ExecutionRoleName":
-            values[spec.name] = str(value)  # validated and used exactly as written, never trimmed
-        else:
-            values[spec.name] = str(value).strip() or spec.default
-
+    values = _raw_values(raw, problems)
     pattern = _parse_pattern(values["BrokerNamePattern"], problems)
     modes = _parse_modes(values["AllowedDeploymentModes"], problems)
-    check_mode = values["CheckMode"].lower()
-    if check_mode not in CHECK_MODES:
-        problems.append(f"CheckMode '{values['CheckMode']}' must be one of {', '.join(CHECK_MODES)}")
+    check_mode = _parse_check_mode(values["CheckMode"], problems)
     network_size = _parse_network_size(values["MinimumNetworkSize"], problems)
-    aggregator = values["AggregatorName"] or None
-    if aggregator is not None and not _AGGREGATOR_NAME.fullmatch(aggregator):
-        problems.append(
-            f"AggregatorName {aggregator[:80]!r} is not an AWS Config aggregator name: 1-256 of the "
-            "letters, digits, _ and -"
-        )
-    external_peers = values["ExternalPeers"].lower()
-    if external_peers not in EXTERNAL_PEER_MODES:
-        problems.append(
-            f"ExternalPeers '{values['ExternalPeers'][:40]}' must be one of {', '.join(EXTERNAL_PEER_MODES)}"
-        )
-    tag_key = values["ScopeTagKey"] or None
-    tag_value = values["ScopeTagValue"] or None
-    if tag_value is not None and tag_key is None:
-        problems.append(
-            f"ScopeTagValue is '{tag_value}' but ScopeTagKey is empty: set ScopeTagKey to the "
-            "tag's key, or clear ScopeTagValue"
-        )
-    if tag_key is not None and len(tag_key) > _MAX_TAG_KEY:
-        problems.append(f"ScopeTagKey is {len(tag_key)} characters long; tag keys have at most 128")
-    if tag_value is not None and len(tag_value) > _MAX_TAG_VALUE:
-        problems.append(f"ScopeTagValue is {len(tag_value)} characters long; tag values have at most 256")
-    role_name = values["ExecutionRoleName"] or None
-    if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
-        problems.append(
-            f"ExecutionRoleName {role_name!r} is not an IAM role name: give the name only "
-            "(1-64 of the ASCII letters, digits and +=,.@_-, no spaces), not an ARN or a path"
-        )
+    aggregator = _parse_aggregator(values["AggregatorName"], problems)
+    external_peers = _parse_external_peers(values["ExternalPeers"], problems)
+    tag_key, tag_value = _parse_scope_tag(values["ScopeTagKey"], values["ScopeTagValue"], problems)
+    role_name = _parse_role_name(values["ExecutionRoleName"], problems)
     assume_role = _parse_assume_role(
         values["AssumeRoleMode"],
         explicit="AssumeRoleMode" in raw,
@@ -227,6 +183,84 @@ def parse_parameters(raw: Mapping[str, object] | None) -> RuleParameters:
         aggregator_name=aggregator,
         count_unverified_peers=external_peers != "ignore",
     )
+
+
+def _raw_values(raw: Mapping[str, object], problems: list[str]) -> dict[str, str]:
+    """Every parameter as a string, its default when missing or empty; an unknown name or a value
+    that is not a string is a problem (AWS Config passes strings; a template can pass anything)."""
+    values: dict[str, str] = {}
+    unknown = sorted(set(raw) - set(SPECS_BY_NAME))
+    if unknown:
+        problems.append(
+            f"unknown parameter(s) {', '.join(unknown)}: this rule takes only "
+            f"{', '.join(SPECS_BY_NAME)} (names are case-sensitive)"
+        )
+    for spec in PARAMETER_SPECS:
+        value = raw.get(spec.name)
+        if value is None:
+            values[spec.name] = spec.default
+        elif isinstance(value, bool) or not isinstance(value, (str, int)):
+            problems.append(f"{spec.name} must be a string, not {type(value).__name__}")
+            values[spec.name] = spec.default
+        elif spec.name == "ExecutionRoleName":
+            values[spec.name] = str(value)  # validated and used exactly as written, never trimmed
+        else:
+            values[spec.name] = str(value).strip() or spec.default
+    return values
+
+
+def _parse_check_mode(text: str, problems: list[str]) -> str:
+    """CheckMode, case-insensitive: what the rule reads (names, connectors, or both)."""
+    check_mode = text.lower()
+    if check_mode not in CHECK_MODES:
+        problems.append(f"CheckMode '{text}' must be one of {', '.join(CHECK_MODES)}")
+    return check_mode
+
+
+def _parse_aggregator(text: str, problems: list[str]) -> str | None:
+    """AggregatorName: None (empty) or a name AWS Config could have given an aggregator."""
+    aggregator = text or None
+    if aggregator is not None and not _AGGREGATOR_NAME.fullmatch(aggregator):
+        problems.append(
+            f"AggregatorName {aggregator[:80]!r} is not an AWS Config aggregator name: 1-256 of the "
+            "letters, digits, _ and -"
+        )
+    return aggregator
+
+
+def _parse_external_peers(text: str, problems: list[str]) -> str:
+    """ExternalPeers, case-insensitive: whether a peer that could not be verified counts."""
+    external_peers = text.lower()
+    if external_peers not in EXTERNAL_PEER_MODES:
+        problems.append(f"ExternalPeers '{text[:40]}' must be one of {', '.join(EXTERNAL_PEER_MODES)}")
+    return external_peers
+
+
+def _parse_scope_tag(key: str, value: str, problems: list[str]) -> tuple[str | None, str | None]:
+    """ScopeTagKey and ScopeTagValue: a value needs a key, and both fit AWS's tag limits."""
+    tag_key = key or None
+    tag_value = value or None
+    if tag_value is not None and tag_key is None:
+        problems.append(
+            f"ScopeTagValue is '{tag_value}' but ScopeTagKey is empty: set ScopeTagKey to the "
+            "tag's key, or clear ScopeTagValue"
+        )
+    if tag_key is not None and len(tag_key) > _MAX_TAG_KEY:
+        problems.append(f"ScopeTagKey is {len(tag_key)} characters long; tag keys have at most 128")
+    if tag_value is not None and len(tag_value) > _MAX_TAG_VALUE:
+        problems.append(f"ScopeTagValue is {len(tag_value)} characters long; tag values have at most 256")
+    return tag_key, tag_value
+
+
+def _parse_role_name(text: str, problems: list[str]) -> str | None:
+    """ExecutionRoleName: None (empty) or an IAM role name, never an ARN or a path."""
+    role_name = text or None
+    if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
+        problems.append(
+            f"ExecutionRoleName {role_name!r} is not an IAM role name: give the name only "
+            "(1-64 of the ASCII letters, digits and +=,.@_-, no spaces), not an ARN or a path"
+        )
+    return role_name
 
 
 def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
@@ -251,6 +285,7 @@ def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
 
 
 def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
+    """AllowedDeploymentModes: a comma-separated list of Amazon MQ's modes, case-insensitive, each once."""
     modes = [mode.strip().upper() for mode in text.split(",") if mode.strip()]
     bad = [mode for mode in modes if mode not in DEPLOYMENT_MODES]
     if bad or not modes:
@@ -262,6 +297,7 @@ def _parse_modes(text: str, problems: list[str]) -> tuple[str, ...]:
 
 
 def _parse_network_size(text: str, problems: list[str]) -> int:
+    """MinimumNetworkSize: a whole number in range (a network has at least two brokers)."""
     low, high = _NETWORK_SIZE_RANGE
     if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         problems.append(
@@ -273,6 +309,7 @@ def _parse_network_size(text: str, problems: list[str]) -> int:
 
 
 def _parse_assume_role(text: str, *, explicit: bool, role_name: str | None, problems: list[str]) -> bool:
+    """AssumeRoleMode: true or false; a named ExecutionRoleName is assumed, so it cannot be false."""
     lowered = text.lower()
     if lowered not in ("true", "false"):
         problems.append(f"AssumeRoleMode '{text}' must be true or false")

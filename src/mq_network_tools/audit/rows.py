@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from mq_network.core import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
+from mq_network.core import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, VERDICTS
 from mq_network_tools.cli_options import printable
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 # The columns of the table and the CSV; JSON adds each row's links.
 FIELDS = ("account", "region", "broker_id", "name", "mode", "engine", "verdict", "annotation")
-VERDICTS = (COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE)
 
 
 class Row(NamedTuple):

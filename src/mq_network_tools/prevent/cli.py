@@ -49,12 +49,42 @@ class Finding(NamedTuple):
     message: str
 
 
-class CheckError(Exception):
+class FileReadError(Exception):
     """A file that cannot be read as a template or a plan (exit status 2)."""
 
 
+class Judged(NamedTuple):
+    """What one run found: the findings, the files not read, the files skipped, and how many were read."""
+
+    findings: list[Finding]
+    errors: list[str]
+    notes: list[str]
+    read: int
+    recognised: int
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """mq-network-check: judge every file named, report, and exit with the status the docstring lists."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    params = _parameters(args, stderr)
+    if params is None:
+        return EXIT_USAGE
+    judged = judge_files(args.paths, params)
+    status = _status(judged.findings, judged.errors, args.allow_unknown)
+    try:
+        _report(args.output, judged.findings, stdout, judged.errors)
+        _tell(judged, stderr)
+        stdout.flush()
+    except BrokenPipeError:
+        # The reader (head, less) left. Stop quietly, as Unix tools do; the status is still the verdict,
+        # computed before any output, so a cut output never turns into a pass.
+        _silence_stdout(stdout)
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The check's options: the files, the output format, --allow-unknown, and the rule's own parameters."""
     parser = argparse.ArgumentParser(
         prog="mq-network-check",
         description="Judge the Amazon MQ brokers of CloudFormation/SAM/CDK templates, Terraform JSON plans and "
@@ -68,29 +98,38 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         "--allow-unknown", action="store_true", help="exit 0/1 even when some broker cannot be judged yet (not 3)"
     )
     add_rule_options(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _parameters(args: argparse.Namespace, stderr: TextIO) -> Any:
+    """The rule's parameters from the options, read by the rule's own parser; None (after saying why)
+    when they are wrong or need AWS, which this check never calls."""
     options = rule_options(args)
     if options.get("AggregatorName"):
         stderr.write(
             "mq-network-check: --aggregator-name needs AWS, and this check reads only files; "
             "peers beyond the template follow --external-peers\n"
         )
-        return EXIT_USAGE
+        return None
     try:
-        params = parse_parameters(options)
+        return parse_parameters(options)
     except ParameterError as err:
         stderr.write(f"mq-network-check: {err}\n")
-        return EXIT_USAGE
+        return None
+
+
+def judge_files(paths: Sequence[str], params: Any) -> Judged:
+    """Judge every file under `paths`; a file that cannot be read is an error for that file only."""
     findings: list[Finding] = []
     errors: list[str] = []
     notes: list[str] = []
     read = recognised = 0
     reader = Reader()
-    for path in files(args.paths, errors):
+    for path in files(paths, errors):
         read += 1
         try:
-            found = check_file(path, params, reader)
-        except CheckError as err:
+            found = judge_file(path, params, reader)
+        except FileReadError as err:
             errors.append(str(err))
             continue
         except Exception as err:  # a defect here must not become a traceback's exit 1 ("non-compliant")
@@ -101,32 +140,34 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         else:
             recognised += 1
             findings += found
-    status = _status(findings, errors, args.allow_unknown)
-    try:
-        _report(args.output, findings, stdout, errors)
-        for note in notes:
-            stderr.write(f"mq-network-check: note: {printable(note)}\n")
-        for error in errors:
-            stderr.write(f"mq-network-check: error: {printable(error)}\n")
-        if not recognised and not errors:
-            # Not an error (pre-commit passes whatever YAML or JSON changed), but never a silent pass.
-            stderr.write(
-                "mq-network-check: no CloudFormation template, Terraform plan or Terraform source among the "
-                f"{read} file(s) read: nothing was judged\n"
-            )
-        elif errors:
-            stderr.write(
-                f"mq-network-check: exit 2: {len(errors)} file(s) could not be read; the {recognised} other(s) "
-                "were judged and are reported above\n"
-            )
-        stdout.flush()
-    except BrokenPipeError:
-        # The reader (head, less) left. Stop quietly, as Unix tools do; the status is still the verdict,
-        # computed before any output, so a cut output never turns into a pass.
-        if stdout is sys.__stdout__ and sys.__stdout__ is not None:
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # no second error at exit
-    return status
+    return Judged(findings, errors, notes, read, recognised)
+
+
+def _tell(judged: Judged, stderr: TextIO) -> None:
+    """On stderr: the files skipped, those not read, and a run that judged nothing (never a silent pass)."""
+    for note in judged.notes:
+        stderr.write(f"mq-network-check: note: {printable(note)}\n")
+    for error in judged.errors:
+        stderr.write(f"mq-network-check: error: {printable(error)}\n")
+    if not judged.recognised and not judged.errors:
+        # Not an error (pre-commit passes whatever YAML or JSON changed), but never a silent pass.
+        stderr.write(
+            "mq-network-check: no CloudFormation template, Terraform plan or Terraform source among the "
+            f"{judged.read} file(s) read: nothing was judged\n"
+        )
+    elif judged.errors:
+        stderr.write(
+            f"mq-network-check: exit 2: {len(judged.errors)} file(s) could not be read; the {judged.recognised} "
+            "other(s) were judged and are reported above\n"
+        )
+
+
+def _silence_stdout(stdout: TextIO) -> None:
+    """After the reader of stdout left: point the process's stdout at /dev/null, so that Python's flush
+    at exit raises no second error."""
+    if stdout is sys.__stdout__ and sys.__stdout__ is not None:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
 
 
 def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: bool) -> int:
@@ -142,6 +183,7 @@ def _status(findings: Sequence[Finding], errors: Sequence[str], allow_unknown: b
 
 
 def _report(output: str, findings: Sequence[Finding], stdout: TextIO, errors: Sequence[str] = ()) -> None:
+    """The findings on stdout in the chosen format; the text ends with the count of each status."""
     if output == "json":
         json.dump([f._asdict() for f in findings], stdout, indent=2)  # ensure_ascii: any string is writable
         stdout.write("\n")
@@ -210,19 +252,20 @@ _MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 
 
 def _format(path: Path) -> str:
+    """A file's format by its suffix: which size limit and which reader it gets."""
     return "tf" if path.suffix == ".tf" else "json" if path.suffix == ".json" else "yaml"
 
 
 def read_text(path: Path) -> str:
-    """A file's text, refused above its format's size limit (CheckError names the file and the limit)."""
+    """A file's text, refused above its format's size limit (FileReadError names the file and the limit)."""
     limit = LIMITS[_format(path)]
     try:
         with path.open("rb") as stream:
             data = stream.read(limit + 1)
     except OSError as err:
-        raise CheckError(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise FileReadError(f"{path}: cannot be read ({err.strerror or err})") from None
     if len(data) > limit:
-        raise CheckError(
+        raise FileReadError(
             f"{path}: larger than {_size(limit)}, the limit for {_format(path).upper()} files "
             "(see the README's Prevent section): not read"
         )
@@ -230,6 +273,7 @@ def read_text(path: Path) -> str:
 
 
 def _size(limit: int) -> str:
+    """A size limit as a person reads it."""
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
 
 
@@ -256,7 +300,7 @@ class Reader:
                     # python-hcl2 is slow: parse only files holding what a broker's judgement reads
                     relevant = any(word in written for word in ("locals", "provider", BROKER_TF))
                     documents[sibling] = terraform_source.parse(written) if relevant else {}
-                except (CheckError, terraform_source.SourceError) as err:
+                except (FileReadError, terraform_source.SourceError) as err:
                     documents[sibling] = str(err)
             self.folders[folder] = (documents, terraform_source.Folder(documents))
         documents, context = self.folders[folder]
@@ -268,7 +312,7 @@ class Reader:
                 document = str(err)
         if isinstance(document, str):
             if any(kind in text for kind in _BROKER_TYPES):
-                raise CheckError(f"{path}: {document}")
+                raise FileReadError(f"{path}: {document}")
             return None
         return [
             Finding(str(path), line, address, judged.status, judged.message)
@@ -276,10 +320,10 @@ class Reader:
         ]
 
 
-def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Finding] | None:
+def judge_file(path: Path, params: Any, reader: Reader | None = None) -> list[Finding] | None:
     """The findings of one file; None when it is neither a template, a plan nor Terraform source.
 
-    CheckError: a file that cannot be read, or a template or plan that cannot be read as one.
+    FileReadError: a file that cannot be read, or a template or plan that cannot be read as one.
     """
     try:
         if path.suffix == ".tf":
@@ -287,7 +331,7 @@ def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Fi
         text = read_text(path)
         try:
             document = load(path, text)
-        except CheckError:
+        except FileReadError:
             if any(kind in text for kind in _BROKER_TYPES):
                 raise  # it declares a broker, but cannot be read: an error, never a skip
             return None  # not JSON or YAML (projen's JSON with comments, a Helm chart): not a template
@@ -301,22 +345,24 @@ def check_file(path: Path, params: Any, reader: Reader | None = None) -> list[Fi
         if isinstance(document, Mapping) and isinstance(document.get("Resources"), Mapping):
             return _cloudformation(path, text, document, params)
         if path.name.endswith(".tf.json") and any(kind in text for kind in _BROKER_TYPES):
-            raise CheckError(f"{path}: Terraform JSON source is not read: judge the plan (terraform show -json)")
+            raise FileReadError(f"{path}: Terraform JSON source is not read: judge the plan (terraform show -json)")
         return None  # a YAML or JSON file that is neither (a folder holds other files too)
     except RecursionError:
-        raise CheckError(f"{path}: nested too deeply to read") from None
+        raise FileReadError(f"{path}: nested too deeply to read") from None
 
 
 def load(path: Path, text: str) -> Any:
+    """A file's document: JSON when it looks like JSON, else CloudFormation's YAML; FileReadError if neither reads."""
     if path.suffix == ".json" or text.lstrip().startswith("{"):
         try:
             return json.loads(text)
         except ValueError as err:
-            raise CheckError(f"{path}: not valid JSON ({err})") from None
+            raise FileReadError(f"{path}: not valid JSON ({err})") from None
     return _yaml(path, text)
 
 
 def _yaml(path: Path, text: str) -> Any:
+    """YAML read safely, CloudFormation's short-form intrinsics (!Ref, !Sub...) as their long forms."""
     import yaml
 
     class Loader(yaml.SafeLoader):  # type: ignore[misc]
@@ -338,7 +384,7 @@ def _yaml(path: Path, text: str) -> Any:
     try:
         return yaml.load(text, Loader=Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as err:
-        raise CheckError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        raise FileReadError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
 
 
 _KEY_LINE = re.compile(r'^\s*"?([A-Za-z0-9_.:-]+)"?\s*:')
@@ -366,6 +412,7 @@ def _address_lines(text: str) -> dict[str, int]:
 
 
 def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: Any) -> list[Finding]:
+    """The findings of a CloudFormation, SAM or CDK template, each at its logical ID's line."""
     from mq_network_tools.prevent.cloudformation import judge_template  # how a template is read: cloudformation.py
 
     return [
@@ -375,12 +422,13 @@ def _cloudformation(path: Path, text: str, template: Mapping[str, Any], params: 
 
 
 def _terraform(path: Path, text: str, plan: Mapping[str, Any], params: Any) -> list[Finding]:
+    """The findings of a Terraform JSON plan, each at its resource address's line."""
     from mq_network_tools.prevent import terraform_plan
 
     try:
         judged = terraform_plan.judge(plan, params)
     except terraform_plan.PlanError as err:
-        raise CheckError(f"{path}: not a Terraform plan Terraform writes: {err}") from None
+        raise FileReadError(f"{path}: not a Terraform plan Terraform writes: {err}") from None
     lines = _address_lines(text)
     return [Finding(str(path), lines.get(address, 1), address, v.status, v.message) for address, v in judged]
 
@@ -397,25 +445,6 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
     """SARIF 2.1.0: one rule; a result for each broker that is non-compliant or cannot be judged; an
     invocation that failed, with a notification per file not read, so that a pipeline uploading
     the log (and ignoring the exit status) still shows what was not judged."""
-    results = [
-        {
-            "ruleId": RULE_ID,
-            "level": "error" if f.status == NON_COMPLIANT else "warning",
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(f.path)},
-                        "region": {"startLine": f.line},
-                    },
-                    "logicalLocations": [{"name": f.resource, "kind": "resource"}],
-                }
-            ],
-            "properties": {"status": f.status},
-        }
-        for f in findings
-        if f.status in (NON_COMPLIANT, UNKNOWN)
-    ]
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -425,21 +454,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
                     "driver": {
                         "name": "mq-network-check",
                         "informationUri": "https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/network-of-brokers.html",
-                        "rules": [
-                            {
-                                "id": RULE_ID,
-                                "name": "MqNetworkOfBrokers",
-                                "shortDescription": {
-                                    "text": "Production Amazon MQ brokers run inside a network of brokers"
-                                },
-                                "fullDescription": {
-                                    "text": "An ActiveMQ broker must be a member of a network of brokers (a mesh named "
-                                    "<mesh>-Broker-<n>, in an allowed deployment mode), so that losing a broker, an "
-                                    "Availability Zone or a region does not stop its applications."
-                                },
-                                "defaultConfiguration": {"level": "error"},
-                            }
-                        ],
+                        "rules": [sarif_rule()],
                     }
                 },
                 "invocations": [
@@ -450,9 +465,45 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
                         ],
                     }
                 ],
-                "results": results,
+                "results": [_sarif_result(f) for f in findings if f.status in (NON_COMPLIANT, UNKNOWN)],
             }
         ],
+    }
+
+
+def sarif_rule() -> dict[str, Any]:
+    """The rule as SARIF describes it (reportingDescriptor): its ID, name, descriptions and level, in this
+    one place so that the rule's metadata can feed it."""
+    return {
+        "id": RULE_ID,
+        "name": "MqNetworkOfBrokers",
+        "shortDescription": {"text": "Production Amazon MQ brokers run inside a network of brokers"},
+        "fullDescription": {
+            "text": "An ActiveMQ broker must be a member of a network of brokers (a mesh named "
+            "<mesh>-Broker-<n>, in an allowed deployment mode), so that losing a broker, an "
+            "Availability Zone or a region does not stop its applications."
+        },
+        "defaultConfiguration": {"level": "error"},
+    }
+
+
+def _sarif_result(finding: Finding) -> dict[str, Any]:
+    """One broker's SARIF result: an error when non-compliant, a warning when it cannot be judged yet,
+    located by file, line and the resource's logical ID or address."""
+    return {
+        "ruleId": RULE_ID,
+        "level": "error" if finding.status == NON_COMPLIANT else "warning",
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(finding.path)},
+                    "region": {"startLine": finding.line},
+                },
+                "logicalLocations": [{"name": finding.resource, "kind": "resource"}],
+            }
+        ],
+        "properties": {"status": finding.status},
     }
 
 

@@ -1,15 +1,14 @@
-"""The network of brokers that replaces a non-compliant Amazon MQ broker: plan it, then build it.
+"""The SSM Automation step that builds the mesh replacing a non-compliant Amazon MQ broker.
 
-One file serves two users: `mq-network-plan` prints the plan (a CloudFormation template or AWS
-CLI commands), and the SSM Automation document in template.yaml runs it (the document embeds
-this file, after the rule's vocabulary.py, naming.py and configuration_xml.py, which it imports; a
-test keeps them equal). So it imports only the standard library, those three modules, and boto3.
+template.yaml's document runs `automation_build_mesh` (embedded after the rule's naming.py and
+configuration_xml.py and mesh_plan.py, which it imports; scripts/embed_mesh_script.py writes the
+bundle and a test keeps it equal), so it imports only the standard library, those modules, and
+boto3. What to build is mesh_plan.py's, shared with `mq-network-plan`.
 
 Safety: it never deletes anything, never invents or prints a password (they come from a Secrets
-Manager secret, `{"<username>": "<password>", ...}`), never takes a mesh member for a source (no
-snowball), reads the source's configuration with the rule's bounded reader, and converges: each
-run checks what exists (members, their configurations' content, which revision each runs),
-repairs what it can, names what it cannot, and refuses a name taken by anything else.
+Manager secret, `{"<username>": "<password>", ...}`), and converges: each run checks what exists
+(members, their configurations' content, which revision each runs), repairs what it can, names
+what it cannot, and refuses a name taken by anything else.
 """
 
 from __future__ import annotations
@@ -17,29 +16,23 @@ from __future__ import annotations
 import base64
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
-from mq_network.core import (
-    BUILD_COMPLETE,
-    BUILD_IN_PROGRESS,
-    BUILD_TAG,
-    CORE_NAMESPACE,
-    MAX_MESH_SIZE,
-    MEMBER_TAG,
-    OPENWIRE_PORT,
-    SOURCE_TAG,
-    ConfigurationError,
-    connector_uris,
-    decode_revision,
-    endpoint_domain,
-    member_name,
-    parse_configuration,
+from mq_network.core import BUILD_COMPLETE, BUILD_TAG, SOURCE_TAG, connector_uris
+from mq_network_tools.remediate.mesh_plan import (
+    CHECKLIST,
+    Member,
+    MeshError,
+    MeshPlan,
+    configuration_tags,
+    instance_hosts,
+    member_tags,
+    mesh_xml,
+    openwire_uri,
+    plan_mesh,
+    read_source,
 )
-
-MESH_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ")
-PEER_MARKER = "@@PEER"  # printed plans put @@PEER<n>@@ where member n's endpoints go
 
 # CreateBroker needs these EC2 permissions in the caller's policy: Amazon MQ makes (and, if the
 # creation fails, removes) the broker's network interfaces on the caller's behalf. From the
@@ -60,248 +53,6 @@ CREATE_BROKER_EC2_MQ_ONLY_ACTIONS = (  # only with the condition ec2:AuthorizedS
     "ec2:DeleteNetworkInterfacePermission",
     "ec2:DescribeNetworkInterfacePermissions",
 )
-
-CHECKLIST = """Before the source broker goes (this plan never deletes it):
-  1. Wait until every new broker is RUNNING with its mesh configuration applied (a member gets
-     it at its next reboot; rebooting a new broker that has no clients yet is harmless).
-  2. Repoint producers to the mesh (failover: transport URIs listing the members), then consumers.
-  3. Drain the source: stop its producers, let its consumers empty every queue.
-  4. Check in the source broker's console (or its CloudWatch metrics) that every queue's
-     QueueSize is 0 and no client is connected.
-  5. Only then delete the source broker, by hand."""
-
-
-class MeshError(ValueError):
-    """The source broker cannot be replaced this way; the message says why and what to do."""
-
-
-class Member(NamedTuple):
-    number: int
-    name: str
-    mode: str
-
-
-class MeshPlan(NamedTuple):
-    source_id: str
-    source_name: str
-    region: str
-    members: tuple[Member, ...]
-    network_user: str
-    broker_settings: dict[str, Any]  # CreateBroker arguments shared by every member (no users, no name)
-    users: tuple[dict[str, Any], ...]  # Username, Groups, ConsoleAccess: passwords come later
-    source_tags: dict[str, str]
-    source_xml: str
-    source_configuration: dict[str, Any]  # {"Id": ..., "Revision": n}: what members start on
-    keep_comments: bool = False  # copy the source configuration's XML comments into the members'
-
-
-def password_slots(users: Any) -> dict[str, str]:
-    """Username -> the name of the one template parameter or shell variable holding its password.
-
-    Numbered, so that no two users can share one ("app.user" and "app_user", "admin" and "ADMIN"
-    would, by their names alone); the name part only helps a person tell them apart.
-    """
-    slots: dict[str, str] = {}
-    for number, user in enumerate(users, start=1):
-        name = user["Username"]
-        if name in slots:
-            raise MeshError(f"user {name!r} is listed twice: each user needs exactly one password")
-        readable = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)[:40]
-        slots[name] = f"Password{number}{readable}"
-    if len({slot.upper() for slot in slots.values()}) != len(slots):  # cannot happen: numbered
-        raise MeshError("two users would share one password slot: " + ", ".join(slots))
-    return slots
-
-
-def plan_mesh(
-    description: dict[str, Any],
-    users: list[dict[str, Any]],
-    source_xml: str,
-    region: str,
-    size: int = 3,
-    deployment_mode: str | None = None,
-    subnet_ids: list[str] | None = None,
-    keep_comments: bool = False,
-) -> MeshPlan:
-    """The mesh for the broker `description` (DescribeBroker's answer) and its users (DescribeUser)."""
-    source_id, name = description["BrokerId"], description["BrokerName"]
-    tags = description.get("Tags") or {}
-    if MEMBER_TAG in tags or SOURCE_TAG in tags:
-        raise MeshError(
-            f"Broker {name} ({source_id}) is member {tags.get(MEMBER_TAG, '?')} of the mesh built to replace "
-            f"{tags.get(SOURCE_TAG, '?')}: a mesh member is never replaced by another mesh. Finish that mesh "
-            "(run the remediation for its source again) instead."
-        )
-    engine = str(description.get("EngineType") or "").upper()
-    if engine != "ACTIVEMQ":
-        raise MeshError(
-            f"Broker {name} ({source_id}) runs {description.get('EngineType')}: a network of brokers is an "
-            "ActiveMQ feature. RabbitMQ gets high availability from CLUSTER_MULTI_AZ; nothing to plan."
-        )
-    if not 2 <= size <= MAX_MESH_SIZE:
-        raise MeshError(f"--size {size}: a mesh has 2 to {MAX_MESH_SIZE} brokers (20 connectors per broker)")
-    mode = deployment_mode or description.get("DeploymentMode") or "SINGLE_INSTANCE"
-    if mode not in MESH_MODES:
-        raise MeshError(f"deployment mode {mode} cannot join a network of brokers: use {' or '.join(MESH_MODES)}")
-    if str(description.get("AuthenticationStrategy") or "SIMPLE").upper() == "LDAP":
-        names = ", ".join(member_name(name, i) for i in range(1, min(size, MAX_MESH_SIZE) + 1))
-        raise MeshError(
-            f"Broker {name} uses LDAP authentication, whose service account password cannot be read back, "
-            f"so no plan is printed. Instead: create the members ({names}) yourself with the source's "
-            "settings and your LDAP server settings, give members 2..n duplex networkConnectors to the "
-            "members before them (README, 'Remediate'), then run the rule in connectors mode to check them."
-        )
-    if not users:
-        raise MeshError(f"Broker {name} has no users: a network connector needs a user common to every member")
-    if not source_xml.strip():
-        raise MeshError(f"Broker {name} reports no current configuration to copy")
-    try:
-        parse_configuration(source_xml)  # refused now, not halfway through a build
-    except ConfigurationError as err:
-        raise MeshError(f"Broker {name}'s configuration cannot be copied: {err}") from None
-    if PEER_MARKER in source_xml:
-        raise MeshError(f"Broker {name}'s configuration contains {PEER_MARKER!r}, which the plan uses as a marker")
-    subnets = list(subnet_ids or description.get("SubnetIds") or [])
-    wanted = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
-    if len(subnets) < wanted:
-        raise MeshError(f"{mode} needs {wanted} subnets in different Availability Zones: pass --subnet-ids")
-    settings: dict[str, Any] = {
-        "DeploymentMode": mode,
-        "EngineType": "ACTIVEMQ",
-        "EngineVersion": description["EngineVersion"],
-        "HostInstanceType": description["HostInstanceType"],
-        "PubliclyAccessible": bool(description.get("PubliclyAccessible")),
-        "AutoMinorVersionUpgrade": bool(description.get("AutoMinorVersionUpgrade", True)),
-        "SubnetIds": subnets[:wanted],
-        "AuthenticationStrategy": description.get("AuthenticationStrategy") or "SIMPLE",
-    }
-    for key in ("SecurityGroups", "EncryptionOptions", "Logs", "MaintenanceWindowStartTime", "StorageType"):
-        if description.get(key):
-            settings[key] = description[key]
-    if isinstance(settings.get("Logs"), dict):  # DescribeBroker adds read-only log details
-        settings["Logs"] = {k: v for k, v in settings["Logs"].items() if k in ("General", "Audit")}
-    members = tuple(Member(i, member_name(name, i), mode) for i in range(1, size + 1))
-    taken = [m.name for m in members if m.name == name]
-    if taken:
-        raise MeshError(f"member name {taken[0]} equals the source's name")
-    plain_users = tuple(
-        {
-            "Username": u["Username"],
-            "Groups": list(u.get("Groups") or []),
-            "ConsoleAccess": bool(u.get("ConsoleAccess")),
-        }
-        for u in users
-    )
-    password_slots(plain_users)  # refuses a user listed twice
-    tags = {k: v for k, v in tags.items() if not k.startswith("mq-network-of-brokers:")}
-    current = (description.get("Configurations") or {}).get("Current") or {}
-    configuration = {"Id": current.get("Id"), "Revision": int(current.get("Revision") or 1)}
-    network_user = plain_users[0]["Username"]
-    return MeshPlan(
-        source_id,
-        name,
-        region,
-        members,
-        network_user,
-        settings,
-        plain_users,
-        tags,
-        source_xml,
-        configuration,
-        keep_comments,
-    )
-
-
-def mesh_xml(source_xml: str, peer_uris: list[str], network_user: str, keep_comments: bool = False) -> str:
-    """The source's configuration with its <networkConnectors> replaced by duplex links to `peer_uris`.
-
-    Each pair of members is linked once: member n declares connectors to members 1..n-1. Read with
-    the rule's bounded reader; the source's comments are dropped unless `keep_comments`.
-    """
-    ET.register_namespace("", CORE_NAMESPACE)
-    try:
-        root = parse_configuration(source_xml, keep_comments=keep_comments)
-    except ConfigurationError as err:
-        raise MeshError(f"the source broker's configuration cannot be copied: {err}") from None
-    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    for old in [child for child in root if child.tag == f"{namespace}networkConnectors"]:
-        root.remove(old)
-    if peer_uris:
-        block = ET.Element(f"{namespace}networkConnectors")
-        for number, uri in enumerate(peer_uris, start=1):
-            ET.SubElement(
-                block,
-                f"{namespace}networkConnector",
-                {"name": f"mesh-{number}", "uri": uri, "duplex": "true", "userName": network_user},
-            )
-        # ActiveMQ's schema wants the broker's child elements in alphabetical order.
-        names = [_local(child.tag) if isinstance(child.tag, str) else "" for child in root]
-        position = next((i for i, n in enumerate(names) if n and n > "networkConnectors"), len(names))
-        root.insert(position, block)
-    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="unicode")
-
-
-def uri_wrapping(active_standby: bool) -> tuple[str, str]:
-    """What surrounds a peer's comma-separated transports: masterslave: when it has two instances.
-
-    The form Amazon MQ documents for an active/standby peer. A duplex static:(failover:(...))
-    without maxReconnectAttempts=0 loses the way back for good once the peer fails over (seen on
-    real ActiveMQ 5.17: tests/activemq), and the rule counts it as one-way.
-    """
-    return ("masterslave:(", ")") if active_standby else ("static:(", ")")
-
-
-def openwire_uri(hosts: list[str]) -> str:
-    """A connector URI for one peer from its instances' hosts."""
-    prefix, suffix = uri_wrapping(len(hosts) > 1)
-    return prefix + ",".join(f"ssl://{host}:{OPENWIRE_PORT}" for host in hosts) + suffix
-
-
-def instance_labels(broker_id: str, mode: str) -> list[str]:
-    """The first DNS label of each instance's endpoint: `<broker-id>-1` (and `-2` when active/standby)."""
-    count = 2 if mode == "ACTIVE_STANDBY_MULTI_AZ" else 1
-    return [f"{broker_id}-{n}" for n in range(1, count + 1)]
-
-
-def instance_hosts(broker_id: str, region: str, mode: str) -> list[str]:
-    return [f"{label}{endpoint_domain(region)}" for label in instance_labels(broker_id, mode)]
-
-
-def member_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
-    """A member broker's tags: the source's, the two that let a later run recognise it, and the
-    build state the rule reads (NOT_APPLICABLE while "in-progress": never a remediation source)."""
-    return {**plan.source_tags, **configuration_tags(plan, member), BUILD_TAG: BUILD_IN_PROGRESS}
-
-
-def configuration_tags(plan: MeshPlan, member: Member) -> dict[str, str]:
-    return {SOURCE_TAG: plan.source_id, MEMBER_TAG: str(member.number)}
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-# --- reading the source -------------------------------------------------------------------------
-
-
-def read_source(mq: Any, broker_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
-    """DescribeBroker, DescribeUser for each user, and the current configuration's XML."""
-    description = mq.describe_broker(BrokerId=broker_id)
-    users = [mq.describe_user(BrokerId=broker_id, Username=u["Username"]) for u in description.get("Users") or []]
-    current = (description.get("Configurations") or {}).get("Current") or {}
-    xml = ""
-    if current.get("Id") and str(description.get("EngineType", "")).upper() == "ACTIVEMQ":
-        data = mq.describe_configuration_revision(
-            ConfigurationId=current["Id"], ConfigurationRevision=str(current["Revision"])
-        )["Data"]
-        try:
-            xml = decode_revision(str(data or ""))
-        except ConfigurationError as err:
-            raise MeshError(f"the source broker's configuration cannot be read: {err}") from None
-    return description, users, xml
-
-
-# --- building it: the SSM Automation steps ------------------------------------------------------
 
 
 def passwords_from_secret(secrets: Any, secret_arn: str, usernames: list[str]) -> dict[str, str]:
@@ -425,6 +176,7 @@ def _on_mesh_configuration(
 
 
 def _same(found: Any, wanted: dict[str, Any]) -> bool:
+    """Whether a broker's Configurations entry is `wanted` (AWS answers the revision as a number or a string)."""
     return (
         isinstance(found, dict)
         and found.get("Id") == wanted["Id"]
@@ -433,6 +185,7 @@ def _same(found: Any, wanted: dict[str, Any]) -> bool:
 
 
 def _mesh_configurations(mq: Any, plan: MeshPlan) -> dict[str, str]:
+    """The members' mesh configurations that exist (name -> ID), reused by a rerun; another source's is refused."""
     names = {f"{m.name}-mesh" for m in plan.members}
     found = {}
     for page in _paged(mq.list_configurations, "ListConfigurations"):
@@ -465,6 +218,7 @@ def _paged(call: Callable[..., Any], operation: str) -> Iterator[Any]:
 
 
 def _automation_plan(events: dict[str, Any], mq: Any) -> MeshPlan:
+    """The plan from the automation's inputs, read from AWS as mq-network-plan reads it: both build one mesh."""
     description, users, xml = read_source(mq, events["BrokerId"])
     return plan_mesh(
         description,

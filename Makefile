@@ -125,6 +125,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/audit_org.py
 	$(BIN)/python bench/pattern_bench.py
 	$(BIN)/python bench/prevent_bench.py
+	$(BIN)/python bench/rule_metadata.py
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.

@@ -267,6 +267,7 @@ def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:
     assert not list(artifacts.rglob("*_test.py"))
     assert (artifacts / "mq_network" / "__pycache__").is_dir()
     assert (artifacts / "rdklib").is_dir()
+    assert (artifacts / "mq_network" / "core" / "rule_metadata.json").is_file()  # the rule's metadata, read by the hook
     size = sum(f.stat().st_size for f in artifacts.rglob("*") if f.is_file())
     assert size < 250 * 1024 * 1024  # Lambda's unzipped limit
     probe = "import sys; sys.path[:0] = [sys.argv[1]]; import MQ_NETWORK_OF_BROKERS as m; print(m.__file__)"
@@ -274,6 +275,14 @@ def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:
         [sys.executable, "-S", "-c", probe, str(artifacts)], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == str(artifacts / "MQ_NETWORK_OF_BROKERS.py")
+    probe = (
+        "import sys; sys.path[:0] = [sys.argv[1]]; from mq_network.core import rule_metadata as m; "
+        "print(m.rule_metadata().rule_name)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(artifacts)], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "MQ_NETWORK_OF_BROKERS"
 
 
 def test_parameter_specs_in_code_equal_rdk_config() -> None:

@@ -11,11 +11,12 @@ import of the hook).
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
+import os
 from typing import NamedTuple
 
-PATH = Path(__file__).with_name("rule_metadata.json")
+# os.path, not pathlib: the hook's cold start would pay for importing pathlib (bench/cold_start.py)
+PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rule_metadata.json")
+_NAME = os.path.basename(PATH)
 SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")  # CloudFormation hook annotations' levels
 
 
@@ -36,10 +37,10 @@ def parse_rule_metadata(text: str) -> RuleMetadata:
     """The metadata from the JSON text; a missing or mistyped field is an error naming it."""
     data = json.loads(text)
     if not isinstance(data, dict):
-        raise ValueError(f"{PATH.name}: the metadata must be a JSON object")
+        raise ValueError(f"{_NAME}: the metadata must be a JSON object")
     remediation = data.get("Remediation")
     if not isinstance(remediation, dict):
-        raise ValueError(f"{PATH.name}: Remediation must be an object with Text and Url")
+        raise ValueError(f"{_NAME}: Remediation must be an object with Text and Url")
     fields = {
         "RuleName": data.get("RuleName"),
         "Title": data.get("Title"),
@@ -52,13 +53,18 @@ def parse_rule_metadata(text: str) -> RuleMetadata:
     }
     missing = [name for name, value in fields.items() if not isinstance(value, str) or not value.strip()]
     if missing:
-        raise ValueError(f"{PATH.name}: {', '.join(missing)} must be non-empty strings")
+        raise ValueError(f"{_NAME}: {', '.join(missing)} must be non-empty strings")
     if fields["Severity"] not in SEVERITIES:
-        raise ValueError(f"{PATH.name}: Severity {fields['Severity']!r} must be one of {', '.join(SEVERITIES)}")
+        raise ValueError(f"{_NAME}: Severity {fields['Severity']!r} must be one of {', '.join(SEVERITIES)}")
     return RuleMetadata(*(str(value) for value in fields.values()))
 
 
-@cache
+_LOADED: list[RuleMetadata] = []
+
+
 def rule_metadata() -> RuleMetadata:
-    """The rule's metadata, read once per process."""
-    return parse_rule_metadata(PATH.read_text(encoding="utf-8"))
+    """The rule's metadata, read once per process (on first use: the rule's handler never needs it)."""
+    if not _LOADED:
+        with open(PATH, encoding="utf-8") as file:
+            _LOADED.append(parse_rule_metadata(file.read()))
+    return _LOADED[0]

@@ -27,9 +27,12 @@ from typing import Any, NamedTuple, TextIO
 
 from mq_network.core.parameters import ParameterError, parse_parameters
 from mq_network.core.predeploy import UNKNOWN
+from mq_network.core.rule_metadata import RuleMetadata, rule_metadata
 from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
-RULE_ID = "MQ_NETWORK_OF_BROKERS"
+RULE_ID = rule_metadata().rule_name
+# SARIF's levels for the rule's severity (CloudFormation hook annotations' levels)
+_SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "INFORMATIONAL": "note"}
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 _TYPE = "AWS::AmazonMQ::Broker"
 
@@ -386,6 +389,27 @@ def artifact_uri(path: str) -> str:
     return quote(os.fsencode(Path(path).as_posix()), safe="/")
 
 
+def sarif_driver(rule: RuleMetadata) -> dict[str, Any]:
+    """The tool and its one rule, as rule_metadata.json states it (the hook's annotation and the README
+    state it from the same file)."""
+    return {
+        "name": "mq-network-check",
+        "informationUri": rule.fix_url,
+        "rules": [
+            {
+                "id": rule.rule_name,
+                "name": "".join(word.capitalize() for word in rule.rule_name.split("_")),
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": f"{rule.description} {rule.risk}"},
+                "help": {"text": f"Fix: {rule.fix} See {rule.fix_url}"},
+                "helpUri": rule.fix_url,
+                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+                "properties": {"severity": rule.severity},
+            }
+        ],
+    }
+
+
 def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, Any]:
     """SARIF 2.1.0: one rule; a result for each broker that is non-compliant or cannot be judged; an
     invocation that failed, with a notification per file not read, so that a pipeline uploading
@@ -414,27 +438,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "mq-network-check",
-                        "informationUri": "https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/network-of-brokers.html",
-                        "rules": [
-                            {
-                                "id": RULE_ID,
-                                "name": "MqNetworkOfBrokers",
-                                "shortDescription": {
-                                    "text": "Production Amazon MQ brokers run inside a network of brokers"
-                                },
-                                "fullDescription": {
-                                    "text": "An ActiveMQ broker must be a member of a network of brokers (a mesh named "
-                                    "<mesh>-Broker-<n>, in an allowed deployment mode), so that losing a broker, an "
-                                    "Availability Zone or a region does not stop its applications."
-                                },
-                                "defaultConfiguration": {"level": "error"},
-                            }
-                        ],
-                    }
-                },
+                "tool": {"driver": sarif_driver(rule_metadata())},
                 "invocations": [
                     {
                         "executionSuccessful": not errors,

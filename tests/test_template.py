@@ -220,12 +220,12 @@ def test_runtime_is_the_python_the_tests_run_on() -> None:
 def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[str, str]:
     """The organization rule's InputParameters JSON (or another such `expression`) as CloudFormation
     would render it for `values`."""
-    conditions = {
-        "HasScopeTagKey": bool(values.get("ScopeTagKey")),
-        "HasScopeTagValue": bool(values.get("ScopeTagValue")),
-        "HasExecutionRoleName": bool(values.get("ExecutionRoleName")),
-        "HasAggregatorName": bool(values.get("AggregatorName")),
+    conditions = {  # Has<Name>: the parameter was given (make generate writes one for each optional parameter)
+        name: bool(values.get(name[3:]))
+        for name, definition in TEMPLATE["Conditions"].items()
+        if definition == {"Fn::Not": [{"Fn::Equals": [{"Ref": name[3:]}, ""]}]}
     }
+    assert {"HasScopeTagKey", "HasScopeTagValue", "HasExecutionRoleName", "HasAggregatorName"} <= set(conditions)
     no_value = object()
 
     def render(node: Any) -> Any:
@@ -248,6 +248,14 @@ def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[
 
     metadata = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
     return dict(json.loads(render(expression if expression is not None else metadata["InputParameters"])))
+
+
+def test_quotes_and_backslashes_in_the_pattern_stay_json() -> None:
+    """The pattern is the one rule parameter the template does not constrain: its JSON escapes both."""
+    values = {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]} | {"BrokerNamePattern": r'say"-\d+'}
+    assert organization_inputs(values)["BrokerNamePattern"] == r'say"-\d+'
+    hook = TEMPLATE["Resources"]["HookFunction"]["Properties"]["Environment"]["Variables"]
+    assert organization_inputs(values, hook["MQ_NETWORK_RULE_PARAMETERS"])["BrokerNamePattern"] == r'say"-\d+'
 
 
 def test_organization_inputs_are_json_with_empty_ones_omitted() -> None:

@@ -2,7 +2,8 @@
 
 AWS Config hands every parameter over as a string. Everything that reads parameters (the Lambda,
 the demo, the tools) goes through `parse_parameters`, so a value is judged the same everywhere.
-`rdk_config.json` is the project's record of these definitions; a test keeps the two equal.
+PARAMETER_SPECS is their one definition: `make generate` writes them into rdk_config.json,
+parameters.json, template.yaml and the README, and tests/test_generated.py fails when those differ.
 """
 
 from __future__ import annotations

@@ -189,8 +189,8 @@ def readme_parameters(specs: Sequence[ParameterSpec]) -> list[str]:
 
 def readme_rule(metadata: RuleMetadata, specs: Sequence[ParameterSpec]) -> list[str]:
     return [
-        f"**{metadata.title}** (`{metadata.rule_name}`, severity {metadata.severity.lower()}, from "
-        f"{metadata.source}). {_markdown(metadata.risk, specs)}",
+        f"**{metadata.title}.** Rule `{metadata.rule_name}`, severity {metadata.severity.lower()}, from "
+        f"{metadata.source}. {_markdown(metadata.risk, specs)}",
         "",
         f"Fix: {_markdown(metadata.fix, specs)} ([Amazon MQ: network of brokers]({metadata.fix_url}))",
     ]

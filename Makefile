@@ -15,13 +15,14 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 CODE := MQ_NETWORK_OF_BROKERS src tests bench scripts
 
-.PHONY: help demo test lint typecheck template-checks unit activemq activemq-diff browser rdk-test bench package build-RuleFunction build-HookFunction embed clean
+.PHONY: help demo test lint typecheck template-checks unit activemq activemq-diff browser rdk-test bench package build-RuleFunction build-HookFunction generate embed clean
 
 help:
 	@echo "make demo   - set up, then run the rule on an emulated account (no AWS credentials)"
 	@echo "make test   - set up, then run every check and test (what CI runs)"
 	@echo "make bench  - print API-call, cold-start, audit, pattern and prevent (hook, checker) figures"
 	@echo "make package - build/lambda and build/template.yaml for aws cloudformation package"
+	@echo "make generate - rewrite the generated parts (parameters, rule metadata, the SSM script) after an edit"
 	@echo "make activemq-diff SEED=1 N=24 - the rule against real ActiveMQ on N generated topologies from SEED"
 
 $(VENV)/.python:
@@ -124,6 +125,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/audit_org.py
 	$(BIN)/python bench/pattern_bench.py
 	$(BIN)/python bench/prevent_bench.py
+	$(BIN)/python bench/rule_metadata.py
 
 # sam build runs this target (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the
 # rule's code and requirements for Lambda arm64, with bytecode that needs no writable disk.
@@ -143,9 +145,14 @@ build-RuleFunction:
 # The hook function is the same package with another handler (template.yaml: HookFunction).
 build-HookFunction: build-RuleFunction
 
-# After changing any of scripts/embed_mesh_script.py PARTS (remediate/mesh_plan.py, mesh.py, ...): re-embed them.
-embed: $(VENV)/.python
-	$(BIN)/python scripts/embed_mesh_script.py
+# Writes every generated part (scripts/generate.py): the SSM document's script (mesh.py and the rule
+# modules it imports), the rule's parameters from PARAMETER_SPECS into rdk_config.json, parameters.json,
+# template.yaml and the README's table, and the rule's metadata (mq_network/core/rule_metadata.json).
+# tests/test_generated.py fails when any of them differs. `make embed` is its former name.
+generate: $(VENV)/.python
+	$(BIN)/python scripts/generate.py
+
+embed: generate
 
 # Without the SAM CLI: aws cloudformation package --template-file build/template.yaml ...
 package:

@@ -6,7 +6,8 @@ the one definition of member names, the one bounded configuration reader and its
 reader), then remediate/mesh_plan.py (what to build, shared with
 mq-network-plan) and remediate/mesh.py (the step that builds it), in that order, with their
 `from mq_network...` imports dropped. tests/test_mesh.py fails when the document's script differs
-from `bundle()`, and runs the bundle alone. Run this (or `make embed`) after changing any of PARTS.
+from `bundle()`, and runs the bundle alone. scripts/generate.py (`make generate`) writes it into
+template.yaml with the other generated parts: run it after changing any of PARTS.
 """
 
 from __future__ import annotations
@@ -39,17 +40,8 @@ def bundle() -> str:
     return _FUTURE + "\n" + "\n\n".join(pieces)
 
 
-def main() -> int:
-    template = (ROOT / "template.yaml").read_text()
-    start = template.index(BEGIN) + len(BEGIN)
-    end = template.index(END, start)
-    block = "".join(INDENT + line if line.strip() else "\n" for line in bundle().splitlines(keepends=True))
-    updated = template[:start] + block + template[end:]
-    if updated != template:
-        (ROOT / "template.yaml").write_text(updated)
-        print("template.yaml: mesh.py bundle embedded")
-    return 0
+if __name__ == "__main__":  # its former use: now one of the parts `make generate` writes
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generate import main
 
-
-if __name__ == "__main__":
     sys.exit(main())

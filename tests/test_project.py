@@ -54,7 +54,7 @@ def test_rule_folder_holds_only_what_lambda_and_rdk_need() -> None:
     ).stdout.split()
     allowed = re.compile(
         r"MQ_NETWORK_OF_BROKERS/(MQ_NETWORK_OF_BROKERS(_test)?\.py|parameters\.json|requirements\.txt"
-        r"|mq_network/(\w+/)?\w+\.py)$"
+        r"|mq_network/(\w+/)?\w+\.py|mq_network/core/rule_metadata\.json)$"
     )
     assert tracked
     assert [path for path in tracked if not allowed.match(path)] == []

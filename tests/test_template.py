@@ -220,12 +220,12 @@ def test_runtime_is_the_python_the_tests_run_on() -> None:
 def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[str, str]:
     """The organization rule's InputParameters JSON (or another such `expression`) as CloudFormation
     would render it for `values`."""
-    conditions = {
-        "HasScopeTagKey": bool(values.get("ScopeTagKey")),
-        "HasScopeTagValue": bool(values.get("ScopeTagValue")),
-        "HasExecutionRoleName": bool(values.get("ExecutionRoleName")),
-        "HasAggregatorName": bool(values.get("AggregatorName")),
+    conditions = {  # Has<Name>: the parameter was given (make generate writes one for each optional parameter)
+        name: bool(values.get(name[3:]))
+        for name, definition in TEMPLATE["Conditions"].items()
+        if definition == {"Fn::Not": [{"Fn::Equals": [{"Ref": name[3:]}, ""]}]}
     }
+    assert {"HasScopeTagKey", "HasScopeTagValue", "HasExecutionRoleName", "HasAggregatorName"} <= set(conditions)
     no_value = object()
 
     def render(node: Any) -> Any:
@@ -250,6 +250,14 @@ def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[
     return dict(json.loads(render(expression if expression is not None else metadata["InputParameters"])))
 
 
+def test_quotes_and_backslashes_in_the_pattern_stay_json() -> None:
+    """The pattern is the one rule parameter the template does not constrain: its JSON escapes both."""
+    values = {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]} | {"BrokerNamePattern": r'say"-\d+'}
+    assert organization_inputs(values)["BrokerNamePattern"] == r'say"-\d+'
+    hook = TEMPLATE["Resources"]["HookFunction"]["Properties"]["Environment"]["Variables"]
+    assert organization_inputs(values, hook["MQ_NETWORK_RULE_PARAMETERS"])["BrokerNamePattern"] == r'say"-\d+'
+
+
 def test_organization_inputs_are_json_with_empty_ones_omitted() -> None:
     values = {p["Name"]: p["Default"] for p in RDK_CONFIG["Parameters"]}
     values |= {"BrokerNamePattern": r"orders-Broker-\d+", "ScopeTagKey": "env", "ExecutionRoleName": "mq-audit"}
@@ -267,6 +275,7 @@ def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:
     assert not list(artifacts.rglob("*_test.py"))
     assert (artifacts / "mq_network" / "__pycache__").is_dir()
     assert (artifacts / "rdklib").is_dir()
+    assert (artifacts / "mq_network" / "core" / "rule_metadata.json").is_file()  # the rule's metadata, read by the hook
     size = sum(f.stat().st_size for f in artifacts.rglob("*") if f.is_file())
     assert size < 250 * 1024 * 1024  # Lambda's unzipped limit
     probe = "import sys; sys.path[:0] = [sys.argv[1]]; import MQ_NETWORK_OF_BROKERS as m; print(m.__file__)"
@@ -274,6 +283,14 @@ def test_lambda_package_builds_precompiled_and_imports(tmp_path: Path) -> None:
         [sys.executable, "-S", "-c", probe, str(artifacts)], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == str(artifacts / "MQ_NETWORK_OF_BROKERS.py")
+    probe = (
+        "import sys; sys.path[:0] = [sys.argv[1]]; from mq_network.core import rule_metadata as m; "
+        "print(m.rule_metadata().rule_name)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(artifacts)], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "MQ_NETWORK_OF_BROKERS"
 
 
 def test_parameter_specs_in_code_equal_rdk_config() -> None:

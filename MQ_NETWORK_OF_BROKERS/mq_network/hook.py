@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from mq_network.core.parameters import ParameterError, RuleParameters, parse_parameters
 from mq_network.core.predeploy import Planned, cloudformation_broker, judged_properties
+from mq_network.core.rule_metadata import rule_metadata
 from mq_network.core.vocabulary import NON_COMPLIANT, NOT_APPLICABLE, RESOURCE_TYPE, UNKNOWN
 
 TARGET = RESOURCE_TYPE
@@ -155,8 +156,9 @@ def _answer(
     if error:
         answer["errorCode"] = error
     if judged is not None:
+        rule = rule_metadata()  # the rule as every surface states it (rule_metadata.json)
         annotation = {
-            "annotationName": "MQ_NETWORK_OF_BROKERS",
+            "annotationName": rule.rule_name,
             # a standing finding on an allowed update is still a failed check, shown as such
             "status": "FAILED"
             if status == "FAILED" or standing
@@ -164,9 +166,10 @@ def _answer(
             if judged.status == NOT_APPLICABLE
             else "PASSED",
             "statusMessage": judged.message[:1024],
-            "severityLevel": "HIGH",
+            "severityLevel": rule.severity,
         }
         if judged.fix:
             annotation["remediationMessage"] = judged.fix
+            annotation["remediationLink"] = rule.fix_url
         answer["annotations"] = [annotation]
     return answer

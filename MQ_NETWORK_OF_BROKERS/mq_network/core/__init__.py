@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # what type checkers see; __all__ makes each name a public ex
         Shape,
         judge_planned,
     )
+    from mq_network.core.rule_metadata import RuleMetadata, load_rule_metadata
     from mq_network.core.vocabulary import (
         COMPLIANT,
         CURRENT_STATUSES,
@@ -112,6 +113,8 @@ _MODULES = {
     "PlannedValue": "predeploy",
     "Shape": "predeploy",
     "judge_planned": "predeploy",
+    "RuleMetadata": "rule_metadata",
+    "load_rule_metadata": "rule_metadata",
     "COMPLIANT": "vocabulary",
     "CURRENT_STATUSES": "vocabulary",
     "DELETED_STATUSES": "vocabulary",
@@ -176,6 +179,7 @@ __all__ = [
     "PlannedTags",
     "PlannedValue",
     "Resolver",
+    "RuleMetadata",
     "RuleParameters",
     "Shape",
     "Tags",
@@ -188,6 +192,7 @@ __all__ = [
     "endpoint_domain",
     "judge_planned",
     "listed_resolver",
+    "load_rule_metadata",
     "member_name",
     "memberships",
     "parse_configuration",

@@ -2,7 +2,8 @@
 
 AWS Config hands every parameter over as a string. Everything that reads parameters (the Lambda,
 the demo, the tools) goes through `parse_parameters`, so a value is judged the same everywhere.
-`rdk_config.json` is the project's record of these definitions; a test keeps the two equal.
+PARAMETER_SPECS is their one definition: `make generate` writes them into rdk_config.json,
+parameters.json, template.yaml and the README, and tests/test_generated.py fails when those differ.
 """
 
 from __future__ import annotations
@@ -30,13 +31,26 @@ _ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}", re.ASCII)
 
 
 class ParameterSpec(NamedTuple):
-    """One rule parameter as users see it in the console, the template and the README."""
+    """One rule parameter as users see it in the console, the template and the README.
+
+    This is the parameter's one definition: `make generate` (scripts/generate.py) writes it into
+    rdk_config.json, parameters.json, template.yaml (the parameter, its group, its Has<Name>
+    condition when the default is empty, the rule's InputParameters, the organization rule's and
+    the hook's JSON) and the README's table; tests/test_generated.py fails when they differ.
+    """
 
     name: str
-    type: str
+    type: str  # rdk's type (String, Regex, Integer, Boolean, CommaDelimitedList); the template's is String
     default: str
     description: str
     allowed_values: tuple[str, ...] = ()
+    # template.yaml only: what CloudFormation refuses before deploying (empty: nothing). A
+    # CommaDelimitedList with allowed values gets its pattern from them.
+    template_pattern: str = ""
+    template_constraint: str = ""
+    max_length: int = 0
+    in_hook: bool = True  # the hook's MQ_NETWORK_RULE_PARAMETERS carries it (it judges one planned broker)
+    readme: str = ""  # the README table's cell: the description, then this (Markdown)
 
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
@@ -46,6 +60,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         ".+-Broker-[0-9]+",
         "RE2 regular expression (no back-references, no lookaround) that a network member's whole name "
         "must match (case-sensitive).",
+        readme="[RE2 syntax](https://github.com/google/re2/wiki/Syntax) matches in time linear in the name "
+        "whatever the pattern (no backtracking), so no pattern can stall the rule or the hook; in exchange it "
+        "has **no back-references** (`\\1`), **no lookaround** (`(?=`, `(?!`, `(?<=`, `(?<!`), no atomic "
+        "groups or possessive repeats (`(?>`, `a++`), and `\\d`, `\\w`, `\\s` are ASCII. A pattern RE2 cannot "
+        "compile is a parameter error giving RE2's reason. At most 1,024 characters. The rule, the hook, "
+        "`mq-network-check` and `mq-network-audit` all match with it (`google-re2`, loaded on the first name "
+        "check).",
     ),
     ParameterSpec(
         "AllowedDeploymentModes",
@@ -53,6 +74,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "SINGLE_INSTANCE,ACTIVE_STANDBY_MULTI_AZ",
         "Deployment modes a network member may run in, comma-separated.",
         DEPLOYMENT_MODES,
+        readme="From `SINGLE_INSTANCE`, `ACTIVE_STANDBY_MULTI_AZ`, `CLUSTER_MULTI_AZ`. Checked in every "
+        "`CheckMode`; the mode cannot be changed in place.",
     ),
     ParameterSpec(
         "CheckMode",
@@ -68,18 +91,28 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "2",
         "With CheckMode connectors or both: the fewest brokers (external peers included) the "
         "broker's network must hold, 2 to 1000.",
+        template_pattern="^[0-9]{1,4}$",
+        template_constraint="a whole number from 2 to 1000",
     ),
     ParameterSpec(
         "ScopeTagKey",
         "String",
         "",
         "Only brokers carrying this tag are evaluated; the others are NOT_APPLICABLE. Empty: every broker.",
+        template_pattern='^[^"\\\\]*$',
+        template_constraint="tag keys cannot hold quotes or backslashes",
+        max_length=_MAX_TAG_KEY,
+        readme="Costs one `ListTags` per broker in `name` mode (none in `connectors` mode, where DescribeBroker "
+        "carries the tags).",
     ),
     ParameterSpec(
         "ScopeTagValue",
         "String",
         "",
         "With ScopeTagKey: the tag must also have this exact value. Empty: any value.",
+        template_pattern='^[^"\\\\]*$',
+        template_constraint="tag values cannot hold quotes or backslashes",
+        max_length=_MAX_TAG_VALUE,
     ),
     ParameterSpec(
         "AggregatorName",
@@ -88,6 +121,20 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "With CheckMode connectors or both: an AWS Config configuration aggregator the rule queries to "
         "verify peers in other regions and accounts (a deleted peer then no longer counts). Empty: "
         "such peers are not verified.",
+        template_pattern="^[A-Za-z0-9_-]{0,256}$",
+        template_constraint="an AWS Config aggregator name (letters, digits, _ and -)",
+        in_hook=False,
+        readme="The rule queries it with its own role, once per run for all such peers "
+        "(`SelectAggregateResourceConfig`, as many IDs a query as keep the expression under 3,968 bytes of the "
+        "4,096 allowed: 91 of Amazon MQ's usual 38-character IDs, 56 of the longest (64); plus one "
+        "`DescribeConfigurationAggregators` when a peer is not recorded). A peer the aggregator records as "
+        "current counts and is named with its account and region; one it records as deleted does not; one it "
+        "does not record does not count either when the aggregator covers the whole organization in the "
+        'peer\'s region, and otherwise stays "external, not verified" (see `ExternalPeers`). A query that '
+        'fails: the brokers that need its peers are "could not be verified", with the call and error code. '
+        "IAM: `config:SelectAggregateResourceConfig` and `config:DescribeConfigurationAggregators` on this "
+        "account's and region's aggregators (`config-aggregator/*`: an aggregator's ARN carries a generated "
+        "ID, not its name).",
     ),
     ParameterSpec(
         "ExternalPeers",
@@ -96,6 +143,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "count: peers the rule cannot verify (other regions or accounts outside AggregatorName, hosts "
         "outside Amazon MQ) count toward the network, named as external. ignore: only verified peers count.",
         EXTERNAL_PEER_MODES,
+        in_hook=False,
+        readme="`count` follows what a host name alone suggests; `ignore` counts only brokers of the rule's "
+        "region or recorded by `AggregatorName`, for an organization that fails closed on what it cannot see.",
     ),
     ParameterSpec(
         "ExecutionRoleName",
@@ -103,6 +153,11 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "",
         "IAM role name to assume in the evaluated account (organization or cross-account "
         "deployments). Empty: the function's own role.",
+        template_pattern="^[\\w+=,.@-]{0,64}$",
+        template_constraint="an IAM role name (not an ARN), at most 64 characters",
+        in_hook=False,
+        readme="Checked exactly as IAM allows (1-64 of the ASCII letters, digits and `+=,.@_-`; no spaces, no "
+        "path, no ARN) and used exactly as written: `arn:<partition>:iam::<account>:role/<ExecutionRoleName>`.",
     ),
     ParameterSpec(
         "AssumeRoleMode",
@@ -111,6 +166,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "true: assume the role AWS Config names in the event (rdk's convention) or "
         "ExecutionRoleName. false: use the function's own role.",
         ("true", "false"),
+        in_hook=False,
+        readme="`ExecutionRoleName` with `AssumeRoleMode` `false` is refused as a contradiction.",
     ),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in PARAMETER_SPECS}

@@ -32,11 +32,15 @@ from mq_network.core import (
     RESOURCE_TYPE,
     UNKNOWN,
     ParameterError,
+    RuleMetadata,
+    load_rule_metadata,
     parse_parameters,
 )
 from mq_network_tools.cli_options import add_rule_options, printable, rule_options
 
-RULE_ID = "MQ_NETWORK_OF_BROKERS"
+RULE_ID = load_rule_metadata().rule_name
+# SARIF's levels for the rule's severity (CloudFormation hook annotations' levels)
+_SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "INFORMATIONAL": "note"}
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 _TYPE = RESOURCE_TYPE
 
@@ -441,6 +445,27 @@ def artifact_uri(path: str) -> str:
     return quote(os.fsencode(Path(path).as_posix()), safe="/")
 
 
+def sarif_driver(rule: RuleMetadata) -> dict[str, Any]:
+    """The tool and its one rule, as rule_metadata.json states it (the hook's annotation and the README
+    state it from the same file)."""
+    return {
+        "name": "mq-network-check",
+        "informationUri": rule.fix_url,
+        "rules": [
+            {
+                "id": rule.rule_name,
+                "name": "".join(word.capitalize() for word in rule.rule_name.split("_")),
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": f"{rule.description} {rule.risk}"},
+                "help": {"text": f"Fix: {rule.fix} See {rule.fix_url}"},
+                "helpUri": rule.fix_url,
+                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+                "properties": {"severity": rule.severity},
+            }
+        ],
+    }
+
+
 def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, Any]:
     """SARIF 2.1.0: one rule; a result for each broker that is non-compliant or cannot be judged; an
     invocation that failed, with a notification per file not read, so that a pipeline uploading
@@ -450,13 +475,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "mq-network-check",
-                        "informationUri": "https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/network-of-brokers.html",
-                        "rules": [sarif_rule()],
-                    }
-                },
+                "tool": {"driver": sarif_driver(load_rule_metadata())},
                 "invocations": [
                     {
                         "executionSuccessful": not errors,
@@ -468,22 +487,6 @@ def sarif(findings: Sequence[Finding], errors: Sequence[str] = ()) -> dict[str, 
                 "results": [_sarif_result(f) for f in findings if f.status in (NON_COMPLIANT, UNKNOWN)],
             }
         ],
-    }
-
-
-def sarif_rule() -> dict[str, Any]:
-    """The rule as SARIF describes it (reportingDescriptor): its ID, name, descriptions and level, in this
-    one place so that the rule's metadata can feed it."""
-    return {
-        "id": RULE_ID,
-        "name": "MqNetworkOfBrokers",
-        "shortDescription": {"text": "Production Amazon MQ brokers run inside a network of brokers"},
-        "fullDescription": {
-            "text": "An ActiveMQ broker must be a member of a network of brokers (a mesh named "
-            "<mesh>-Broker-<n>, in an allowed deployment mode), so that losing a broker, an "
-            "Availability Zone or a region does not stop its applications."
-        },
-        "defaultConfiguration": {"level": "error"},
     }
 
 

@@ -14,9 +14,11 @@ import contextlib
 import math
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from mq_network_tools.demo import emulator
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
+from support import emulator
 
 SIZES = (10, 100, 1000)
 

@@ -52,7 +52,8 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> int:
-    from mq_network_tools.demo import emulator
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
+    from support import emulator
 
     emulator.use_fake_credentials()
     import boto3

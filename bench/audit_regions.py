@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 REGIONS_WITH_BROKERS = (
@@ -22,7 +23,8 @@ LATENCIES_MS = (0, 100)
 
 
 def main() -> int:
-    from mq_network_tools.demo import emulator
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
+    from support import emulator
 
     emulator.use_fake_credentials()
     import boto3

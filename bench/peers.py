@@ -190,8 +190,8 @@ def _env(url: str | None = None) -> dict[str, str]:
 @contextlib.contextmanager
 def moto_server() -> Iterator[tuple[str, Path]]:
     """The emulator's moto server, its requests logged to a file the call counts are read from."""
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "MQ_NETWORK_OF_BROKERS")]
-    from mq_network_tools.demo import emulator
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "MQ_NETWORK_OF_BROKERS"), str(ROOT / "tests")]
+    from support import emulator
 
     log = Path(tempfile.mkdtemp()) / "moto.log"
     with log.open("w") as handle, emulator.moto_server(handle) as url:

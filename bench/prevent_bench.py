@@ -66,7 +66,8 @@ def hook_request_ms() -> float:
 
 
 def rule_request_ms() -> float:
-    from mq_network_tools.demo import emulator
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
+    from support import emulator
 
     emulator.use_fake_credentials()
     import boto3

@@ -11,7 +11,7 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
 from mq_network.aws import aws_calls
-from mq_network_tools.demo import emulator
+from support import emulator
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,8 @@ from mq_network.core.parameters import ParameterError, parse_parameters
 from mq_network_tools.audit import cli as audit
 from mq_network_tools.audit import rows as audit_rows
 from mq_network_tools.audit import sessions as audit_sessions
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed
+from support import emulator
+from support.emulator import BrokerSeed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -160,7 +160,7 @@ def test_the_demo_refuses_options_that_point_elsewhere(option: list[str]) -> Non
     assert "--demo audits its own emulated account in this process" in err
 
 
-# --- 4. the README's moto-server example, from `make demo` alone ----------------------------------
+# --- 4. docs/audit.md's moto-server example, from `make demo` alone --------------------------------
 
 
 def test_endpoint_url_needs_no_credentials_and_no_default_region(moto_server: str, tmp_path: Path) -> None:

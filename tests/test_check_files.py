@@ -398,7 +398,7 @@ def test_files_above_the_size_limit_are_refused_by_name_and_the_others_judged(tm
     status, out, err = run_check(str(tmp_path))
     assert status == 2 and f"error: {big}: larger than 2 MiB, the limit for YAML files" in err
     assert "ClusterBroker5E6F7A8B" in out
-    assert check.LIMITS == {"yaml": 2 << 20, "json": 32 << 20, "tf": 512 << 10}  # the README's numbers
+    assert check.LIMITS == {"yaml": 2 << 20, "json": 32 << 20, "tf": 512 << 10}  # docs/prevent.md's numbers
     tf = tmp_path / "big.tf"
     tf.write_text("# padding\n" * (check.LIMITS["tf"] // 10 + 1))
     status, _, err = run_check(str(tf))

@@ -68,8 +68,8 @@ from botocore.stub import Stubber  # noqa: E402
 import faults  # noqa: E402
 from helpers import by_id, run  # noqa: E402
 from mq_network.aws import aws_calls  # noqa: E402
-from mq_network_tools.demo import emulator  # noqa: E402
-from mq_network_tools.demo.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint  # noqa: E402
+from support import emulator  # noqa: E402
+from support.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint  # noqa: E402
 
 CONNECTORS = {"CheckMode": "connectors"}
 

@@ -101,10 +101,12 @@ def test_connector_with_a_malformed_uri_is_reported_not_counted(uri: str) -> Non
     assert report.malformed[0].startswith("bad: ") and f"(uri {uri!r})" in report.malformed[0]
 
 
-def test_revision_data_is_base64_and_raw_xml_is_tolerated() -> None:
+def test_revision_data_is_base64_and_raw_xml_is_refused() -> None:
+    """AWS's Data is always base64 (moto's raw default revision is made base64 by the emulator)."""
     xml = configuration()
     assert decode_revision(base64.b64encode(xml.encode()).decode()) == xml
-    assert decode_revision(xml) == xml  # moto's revision 1
+    with pytest.raises(ConfigurationError, match="not base64"):
+        decode_revision(xml)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import run
 from mq_network.runner.events import InvalidEventError
-from mq_network_tools.demo import emulator
+from support import emulator
 
 
 def scheduled() -> dict[str, Any]:

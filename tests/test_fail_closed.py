@@ -21,8 +21,8 @@ from faults import failing_answers
 from helpers import by_id, run
 from mq_network.core import decision
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError, InvalidEventError
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint
+from support import emulator
+from support.emulator import BrokerSeed, activemq_xml, apply_configuration, endpoint
 
 CONNECTORS = {"CheckMode": "connectors"}
 

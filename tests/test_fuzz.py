@@ -16,7 +16,7 @@ from moto import mock_aws
 from helpers import run
 from mq_network.aws import aws_calls
 from MQ_NETWORK_OF_BROKERS import InvalidEventError
-from mq_network_tools.demo import emulator
+from support import emulator
 
 JUNK = st.one_of(
     st.none(),

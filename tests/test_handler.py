@@ -10,8 +10,8 @@ from botocore.awsrequest import AWSResponse
 
 import faults
 from helpers import by_id, run
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed
+from support import emulator
+from support.emulator import BrokerSeed
 
 RESOURCE_TYPE = "AWS::AmazonMQ::Broker"
 

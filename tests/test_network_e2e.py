@@ -9,8 +9,8 @@ import pytest
 
 from faults import failing_answers
 from helpers import by_id, run
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import (
+from support import emulator
+from support.emulator import (
     BrokerSeed,
     activemq_xml,
     apply_configuration,

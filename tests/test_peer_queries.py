@@ -12,8 +12,8 @@ from helpers import by_id, run
 from mq_network.aws import aws_calls
 from mq_network.aws.peer_lookup import aggregator_resolver
 from mq_network.core.connectors import Peer
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
+from support import emulator
+from support.emulator import BrokerSeed, ConfigInventory, activemq_xml, apply_configuration, endpoint
 
 FAR = "us-west-2"
 CONNECTORS = {"CheckMode": "connectors", "AggregatorName": "org"}

@@ -11,8 +11,8 @@ import faults
 from faults import failing_answers
 from helpers import RefusingConfig, by_id, run
 from MQ_NETWORK_OF_BROKERS import EvaluationsNotRecordedError
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed
+from support import emulator
+from support.emulator import BrokerSeed
 
 THROTTLES = {
     "mq": (429, "TooManyRequestsException"),

@@ -4,6 +4,7 @@ standing in for a flat ID, and a change event's search repeated after every read
 
 from __future__ import annotations
 
+import base64
 import random
 from typing import Any
 
@@ -107,7 +108,7 @@ class _RevisionsMQ:
         self.xml_by_config = xml_by_config
 
     def describe_configuration_revision(self, ConfigurationId: str, **_: Any) -> dict[str, Any]:  # noqa: N803
-        return {"Data": self.xml_by_config[ConfigurationId]}
+        return {"Data": base64.b64encode(self.xml_by_config[ConfigurationId].encode()).decode()}  # as AWS sends it
 
 
 def test_a_change_event_looks_at_its_broker_a_few_times_not_after_every_read(monkeypatch: pytest.MonkeyPatch) -> None:

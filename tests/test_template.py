@@ -16,8 +16,8 @@ from cfnlint.decode import cfn_yaml
 import faults
 from helpers import RefusingConfig, run
 from mq_network.core.parameters import PARAMETER_SPECS
-from mq_network_tools.demo import emulator
-from mq_network_tools.demo.emulator import BrokerSeed
+from support import emulator
+from support.emulator import BrokerSeed
 
 ROOT = Path(__file__).resolve().parent.parent
 RDK_CONFIG = json.loads((ROOT / "rdk_config.json").read_text())
@@ -127,7 +127,8 @@ def test_member_role_allows_exactly_what_the_code_calls_there(recorded_actions: 
 
 
 def test_code_calls_are_found_by_reading_the_code_too(recorded_actions: dict[str, set[str]]) -> None:
-    """A static cross-check of the recording: every boto3 call written in the shipped code."""
+    """A static cross-check of the recording: every boto3 call written in the shipped code, called
+    there (`client.list_brokers(...)`) or handed over as a bound method (`pages(client.list_brokers, ...)`)."""
     import botocore.session
     import rdklib
     from botocore import xform_name
@@ -139,7 +140,7 @@ def test_code_calls_are_found_by_reading_the_code_too(recorded_actions: dict[str
     for service, prefix in (("mq", "mq"), ("config", "config"), ("sts", "sts")):
         for operation in core.get_service_model(service).operation_names:
             name = xform_name(operation)
-            if re.search(rf"\.{name}\(|get_paginator\(\s*[\"']{name}[\"']", source):
+            if re.search(rf"\.{name}\b|get_paginator\(\s*[\"']{name}[\"']", source):
                 written.add(f"{prefix}:{operation}")
     assert written == recorded_actions["own"] | {"sts:AssumeRole"}
 

@@ -260,7 +260,7 @@ def test_a_connector_to_a_broker_that_is_not_running_builds_no_bridge_until_it_s
         "a connector to a broker not running (then started)",
         rule,
         real,
-        "while b was down no bridge existed: the rule, reading configurations, cannot see that (README)",
+        "while b was down no bridge existed: the rule, reading configurations, cannot see that (docs/network-model.md)",
     )
 
 

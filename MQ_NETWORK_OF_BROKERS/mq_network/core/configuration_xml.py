@@ -25,11 +25,10 @@ class ConfigurationError(ValueError):
 
 
 def decode_revision(data: str) -> str:
-    """DescribeConfigurationRevision's Data: base64 of the XML (raw XML accepted, as emulators send)."""
+    """DescribeConfigurationRevision's Data (and a template's Configuration Data): base64 of the XML,
+    the only shape AWS gives; anything else is refused as not base64."""
     if len(data) > MAX_CONFIGURATION_BYTES * 4 // 3 + 4:
         raise ConfigurationError(f"the revision is larger than {MAX_CONFIGURATION_BYTES // 1024} KiB")
-    if data.lstrip().startswith("<"):
-        return data
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):

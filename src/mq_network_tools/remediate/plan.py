@@ -454,7 +454,7 @@ def _demo_plan(args: argparse.Namespace) -> MeshPlan:
         os.environ.pop(name, None)
     from moto import mock_aws
 
-    with mock_aws():
+    with mock_aws(), emulator.PagedListBrokers():  # moto answering in Amazon MQ's shapes (base64 revisions)
         import boto3
 
         mq = boto3.client("mq", region_name=emulator.REGION)

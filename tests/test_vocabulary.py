@@ -4,6 +4,7 @@ API, and an entry file that holds only the rule (issue 20, points 1, 3 and 6).""
 from __future__ import annotations
 
 import ast
+import base64
 import subprocess
 import sys
 from collections import Counter
@@ -159,7 +160,7 @@ def test_the_remediation_reads_connectors_with_the_rules_reader() -> None:
     from mq_network_tools.remediate import mesh
 
     assert mesh.connector_uris is configuration_xml.connector_uris
-    uris = configuration_xml.connector_uris(FOREIGN)
+    uris = configuration_xml.connector_uris(base64.b64encode(FOREIGN.encode()).decode())  # as AWS sends it
     assert uris == ["static:(ssl://b-1-1.mq.us-east-1.amazonaws.com:61617)"]
     assert uris == sorted(c.uri for c in parse_connectors(FOREIGN).connectors)
 

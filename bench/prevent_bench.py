@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_start import lambda_copy, sample
+from cold_start import RULE_DIR, lambda_copy, sample
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "15"))
 REQUESTS = 2000
@@ -31,7 +31,7 @@ REQUESTS = 2000
 
 def cold_starts() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        code = lambda_copy(Path(tmp) / "compiled", True)
+        code = lambda_copy(RULE_DIR, Path(tmp) / "compiled", True)
         variants = {"rule handler": "MQ_NETWORK_OF_BROKERS", "hook handler": "mq_network.hook"}
         runs: dict[str, list[float]] = {name: [] for name in variants}
         for module in variants.values():

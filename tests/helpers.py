@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from faults import http_answer
@@ -68,3 +71,31 @@ def hook_request(
         },
         "requestContext": {"invocation": 1, "callbackContext": None},
     }
+
+
+def rendered_json(template: Any, expression: Any, values: Mapping[str, str]) -> dict[str, str]:
+    """A JSON object the template builds (Fn::Join, Fn::Split, Fn::Sub, Fn::If on Has<Name>), as
+    CloudFormation renders it for `values`: the one renderer of test_template and test_generated."""
+    no_value = object()
+
+    def render(node: Any) -> Any:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, list):
+            return [item for item in (render(n) for n in node) if item is not no_value]
+        (function, argument), *_ = node.items()
+        if function == "Ref":
+            return no_value if argument == "AWS::NoValue" else values[argument]
+        if function == "Fn::If":
+            condition = template["Conditions"][argument[0]]
+            assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": argument[0][3:]}, ""]}]}
+            return render(argument[1] if values.get(argument[0][3:]) else argument[2])
+        if function == "Fn::Sub":
+            return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], argument)
+        if function == "Fn::Split":
+            return render(argument[1]).split(argument[0])
+        if function == "Fn::Join":
+            return argument[0].join(render(argument[1]))
+        raise AssertionError(f"unexpected {function}")
+
+    return dict(json.loads(render(expression)))

@@ -4,7 +4,6 @@ PARAMETER_SPECS alone reaches every place that lists the rule's parameters."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from helpers import rendered_json
 from mq_network.core.parameters import PARAMETER_SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,31 +78,8 @@ SPECS_BY_NAME = """
 
 
 def organization_json(template: Any, expression: Any, values: dict[str, str]) -> dict[str, str]:
-    """A JSON object the template builds (Fn::Join, Fn::Split, Fn::Sub, Fn::If on Has<Name>), as
-    CloudFormation renders it for `values`."""
-    no_value = object()
-
-    def render(node: Any) -> Any:
-        if isinstance(node, str):
-            return node
-        if isinstance(node, list):
-            return [item for item in (render(n) for n in node) if item is not no_value]
-        (function, argument), *_ = node.items()
-        if function == "Ref":
-            return no_value if argument == "AWS::NoValue" else values[argument]
-        if function == "Fn::If":
-            condition = template["Conditions"][argument[0]]
-            assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": argument[0][3:]}, ""]}]}
-            return render(argument[1] if values[argument[0][3:]] else argument[2])
-        if function == "Fn::Sub":
-            return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], argument)
-        if function == "Fn::Split":
-            return render(argument[1]).split(argument[0])
-        if function == "Fn::Join":
-            return argument[0].join(render(argument[1]))
-        raise AssertionError(f"unexpected {function}")
-
-    return dict(json.loads(render(expression)))
+    """A JSON object the template builds, as CloudFormation renders it for `values`."""
+    return rendered_json(template, expression, values)
 
 
 @pytest.fixture(scope="module")

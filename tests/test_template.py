@@ -14,7 +14,7 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 import faults
-from helpers import RefusingConfig, run
+from helpers import RefusingConfig, rendered_json, run
 from mq_network.core.parameters import PARAMETER_SPECS
 from support import emulator
 from support.emulator import BrokerSeed
@@ -222,33 +222,13 @@ def organization_inputs(values: dict[str, str], expression: Any = None) -> dict[
     """The organization rule's InputParameters JSON (or another such `expression`) as CloudFormation
     would render it for `values`."""
     conditions = {  # Has<Name>: the parameter was given (make generate writes one for each optional parameter)
-        name: bool(values.get(name[3:]))
+        name
         for name, definition in TEMPLATE["Conditions"].items()
         if definition == {"Fn::Not": [{"Fn::Equals": [{"Ref": name[3:]}, ""]}]}
     }
-    assert {"HasScopeTagKey", "HasScopeTagValue", "HasExecutionRoleName", "HasAggregatorName"} <= set(conditions)
-    no_value = object()
-
-    def render(node: Any) -> Any:
-        if isinstance(node, str):
-            return node
-        if isinstance(node, list):
-            return [item for item in (render(n) for n in node) if item is not no_value]
-        (function, argument), *_ = node.items()
-        if function == "Ref":
-            return no_value if argument == "AWS::NoValue" else values[argument]
-        if function == "Fn::If":
-            return render(argument[1] if conditions[argument[0]] else argument[2])
-        if function == "Fn::Sub":
-            return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], argument)
-        if function == "Fn::Split":
-            return render(argument[1]).split(argument[0])
-        if function == "Fn::Join":
-            return argument[0].join(render(argument[1]))
-        raise AssertionError(f"unexpected {function}")
-
+    assert {"HasScopeTagKey", "HasScopeTagValue", "HasExecutionRoleName", "HasAggregatorName"} <= conditions
     metadata = TEMPLATE["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
-    return dict(json.loads(render(expression if expression is not None else metadata["InputParameters"])))
+    return rendered_json(TEMPLATE, expression if expression is not None else metadata["InputParameters"], values)
 
 
 def test_quotes_and_backslashes_in_the_pattern_stay_json() -> None:

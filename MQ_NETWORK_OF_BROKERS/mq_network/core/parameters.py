@@ -6,13 +6,11 @@ PARAMETER_SPECS is their one definition: `make generate` writes them into rdk_co
 parameters.json, template.yaml and the README, and tests/test_generated.py fails when those differ.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from mq_network.core.patterns import SYNTAX, NamePattern, PatternError
+from mq_network.core.patterns import DEFAULT_PATTERN, SYNTAX, NamePattern, PatternError
 
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ", "CLUSTER_MULTI_AZ")
 CHECK_MODES = ("name", "connectors", "both")  # what the CheckMode parameter accepts
@@ -21,13 +19,15 @@ CHECK_MODES = ("name", "connectors", "both")  # what the CheckMode parameter acc
 # every CheckMode checks the deployment mode and neither the name nor the connectors are wanted.
 DEPLOYMENT_MODE_ONLY = "deployment-mode-only"
 EXTERNAL_PEER_MODES = ("count", "ignore")
-_AGGREGATOR_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)  # AWS Config's aggregator names
+# AWS Config's aggregator names. This and _ROLE_NAME are compiled when a value is given (re caches them),
+# not at import: most runs give neither, and the Lambda's cold start imports this module.
+_AGGREGATOR_NAME = r"[A-Za-z0-9_-]{1,256}"
 _NETWORK_SIZE_RANGE = (2, 1000)
 
 # Tag keys are 1..128 characters; role names are IAM's [\w+=,.@-]{1,64}, where \w is ASCII only.
 _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
-_ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}", re.ASCII)
+_ROLE_NAME = r"[A-Za-z0-9_+=,.@-]{1,64}"
 
 
 class ParameterSpec(NamedTuple):
@@ -57,7 +57,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "BrokerNamePattern",
         "Regex",
-        ".+-Broker-[0-9]+",
+        DEFAULT_PATTERN,
         "RE2 regular expression (no back-references, no lookaround) that a network member's whole name "
         "must match (case-sensitive).",
         readme="[RE2 syntax](https://github.com/google/re2/wiki/Syntax) matches in time linear in the name "
@@ -65,8 +65,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "has **no back-references** (`\\1`), **no lookaround** (`(?=`, `(?!`, `(?<=`, `(?<!`), no atomic "
         "groups or possessive repeats (`(?>`, `a++`), and `\\d`, `\\w`, `\\s` are ASCII. A pattern RE2 cannot "
         "compile is a parameter error giving RE2's reason. At most 1,024 characters. The rule, the hook, "
-        "`mq-network-check` and `mq-network-audit` all match with it (`google-re2`, loaded on the first name "
-        "check).",
+        "`mq-network-check` and `mq-network-audit` all match with it (`google-re2`, loaded only for a "
+        "pattern other than the default; the default is matched without it, with the same answer).",
     ),
     ParameterSpec(
         "AllowedDeploymentModes",
@@ -277,7 +277,7 @@ def _parse_check_mode(text: str, problems: list[str]) -> str:
 def _parse_aggregator(text: str, problems: list[str]) -> str | None:
     """AggregatorName: None (empty) or a name AWS Config could have given an aggregator."""
     aggregator = text or None
-    if aggregator is not None and not _AGGREGATOR_NAME.fullmatch(aggregator):
+    if aggregator is not None and not re.fullmatch(_AGGREGATOR_NAME, aggregator, re.ASCII):
         problems.append(
             f"AggregatorName {aggregator[:80]!r} is not an AWS Config aggregator name: 1-256 of the "
             "letters, digits, _ and -"
@@ -312,7 +312,7 @@ def _parse_scope_tag(key: str, value: str, problems: list[str]) -> tuple[str | N
 def _parse_role_name(text: str, problems: list[str]) -> str | None:
     """ExecutionRoleName: None (empty) or an IAM role name, never an ARN or a path."""
     role_name = text or None
-    if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
+    if role_name is not None and not re.fullmatch(_ROLE_NAME, role_name, re.ASCII):
         problems.append(
             f"ExecutionRoleName {role_name!r} is not an IAM role name: give the name only "
             "(1-64 of the ASCII letters, digits and +=,.@_-, no spaces), not an ARN or a path"
@@ -323,12 +323,12 @@ def _parse_role_name(text: str, problems: list[str]) -> str | None:
 def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
     """The pattern as RE2 reads it; a pattern RE2 refuses is a parameter error saying why.
 
-    The default is known to compile (tests compile it), so it is left for the first name check:
-    a run that checks no name never loads RE2.
+    The default is matched without RE2 (patterns.py), so a run on the default never loads it; a
+    test shows RE2 compiles it and agrees with that matcher.
     """
     example = SPECS_BY_NAME["BrokerNamePattern"].default
     pattern = NamePattern(text)
-    if text == example:
+    if text == DEFAULT_PATTERN:
         return pattern
     try:
         pattern.compile()

@@ -203,6 +203,17 @@ def test_names_from_aws_cannot_drive_a_terminal_or_a_spreadsheet(aws: None) -> N
     assert sorted(row["name"] for row in json.loads(text)["results"]) == sorted(HOSTILE)  # JSON: unchanged
 
 
+def test_every_character_a_terminal_could_obey_is_escaped_and_no_other() -> None:
+    """printable's shortcut (text.isprintable(): nothing to escape) against its escaping, on every code point."""
+    from mq_network_tools.cli_options import printable
+
+    escaped = {chr(c) for c in range(0x110000) if printable(chr(c)) != chr(c)}
+    expected = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000))}
+    assert escaped == expected
+    assert printable("orders-Broker-1 ok \u00e9\u2028") == "orders-Broker-1 ok \u00e9\u2028"  # not ours to escape
+    assert printable("a\x1b[2Jb\ud800\x85") == "a\\x1b[2Jb\\ud800\\x85"
+
+
 # --- 6. small things ------------------------------------------------------------------------------
 
 

@@ -22,8 +22,6 @@ evidence it could not read. Annotations say what is wrong first and whole; the a
 shortens until AWS Config's 256 characters fit.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -80,7 +78,7 @@ class DecisionError(RuntimeError):
 
 
 def decide(
-    broker: BrokerFacts, params: RuleParameters, network: Evidence | None = None, now: datetime | None = None
+    broker: BrokerFacts, params: RuleParameters, network: "Evidence | None" = None, now: datetime | None = None
 ) -> Verdict:
     """Say whether `broker` runs inside a network of brokers, and why, in words a person can act on.
 
@@ -132,7 +130,7 @@ def needs_network(broker: BrokerFacts, params: RuleParameters) -> bool:
 # --- the scenarios ---------------------------------------------------------------------------------
 
 
-def _scope(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Settled | _Problem | None:
+def _scope(broker: BrokerFacts, params: RuleParameters, _network: "Evidence | None") -> _Settled | _Problem | None:
     key = params.scope_tag_key
     if key is None:
         return None
@@ -160,14 +158,14 @@ def _scope(broker: BrokerFacts, params: RuleParameters, _network: Evidence | Non
     return None
 
 
-def _state(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None) -> _Settled | None:
+def _state(broker: BrokerFacts, _params: RuleParameters, _network: "Evidence | None") -> _Settled | None:
     if broker.state in IDLE_STATES:
         return _Settled(NOT_APPLICABLE, f"Broker {_label(broker)} {IDLE_STATES[broker.state]} ({broker.state}).")
     return None
 
 
 def _building(
-    broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None, now: datetime
+    broker: BrokerFacts, _params: RuleParameters, _network: "Evidence | None", now: datetime
 ) -> _Settled | None:
     tags = broker.tags
     if not isinstance(tags, Mapping) or tags.get(BUILD_TAG) != BUILD_IN_PROGRESS or SOURCE_TAG not in tags:
@@ -181,7 +179,7 @@ def _building(
     )
 
 
-def _engine(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | None) -> _Settled | None:
+def _engine(broker: BrokerFacts, _params: RuleParameters, _network: "Evidence | None") -> _Settled | None:
     engine = (broker.engine_type or "ACTIVEMQ").upper()
     if engine == "RABBITMQ":
         return _Settled(
@@ -198,7 +196,7 @@ def _engine(broker: BrokerFacts, _params: RuleParameters, _network: Evidence | N
     return None
 
 
-def _name(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Problem | None:
+def _name(broker: BrokerFacts, params: RuleParameters, _network: "Evidence | None") -> _Problem | None:
     if not params.checks_name:
         return None
     if broker.name is None:
@@ -214,7 +212,7 @@ def _name(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None
     )
 
 
-def _mode(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None) -> _Problem | None:
+def _mode(broker: BrokerFacts, params: RuleParameters, _network: "Evidence | None") -> _Problem | None:
     mode = broker.deployment_mode
     if mode in params.allowed_deployment_modes:
         return None
@@ -234,7 +232,7 @@ def _mode(broker: BrokerFacts, params: RuleParameters, _network: Evidence | None
     )
 
 
-def _network(broker: BrokerFacts, params: RuleParameters, network: Evidence | None) -> _Problem | None:
+def _network(broker: BrokerFacts, params: RuleParameters, network: "Evidence | None") -> _Problem | None:
     """What the connector graph says is wrong, and the fixes for it (longest first)."""
     if not params.checks_connectors:
         return None
@@ -299,7 +297,7 @@ def _render(broker: BrokerFacts, problems: list[_Problem]) -> Verdict:
     return _verdict(NON_COMPLIANT, head, unverified)
 
 
-def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Evidence | None) -> str:
+def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: "Evidence | None") -> str:
     name = _label(broker)
     mode = broker.deployment_mode
     named = f"is named as a network-of-brokers member (pattern {_quote(params.broker_name_pattern.pattern, 60)})"
@@ -312,12 +310,12 @@ def _compliant_text(broker: BrokerFacts, params: RuleParameters, network: Eviden
     return f"Broker {name} {linked}; mode {mode}."
 
 
-def _one_way(network: Membership) -> str:
+def _one_way(network: "Membership") -> str:
     """The links that carry messages one way only: they count, and the owner should know which."""
     return f" (one way: {_quote('; '.join(network.one_way), 100)})" if network.one_way else ""
 
 
-def _peer_list(network: Membership) -> str:
+def _peer_list(network: "Membership") -> str:
     names = [*network.peers, *network.verified_peers, *(f"{host} (external)" for host in network.external_peers)]
     shown: list[str] = []
     for peer in names:

@@ -7,8 +7,6 @@ are types of their own (vocabulary's `NotRead`, `Unreadable`), never a None the 
 Every answer is treated as untrusted: a missing or mistyped field falls back to what is known.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple

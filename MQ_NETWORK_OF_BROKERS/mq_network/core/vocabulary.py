@@ -19,8 +19,6 @@ What "not known" means comes in four kinds, kept apart because each asks for a d
   peer or not by the ExternalPeers parameter; a peer whose check failed (`failed=True`) never counts.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 # --- verdicts --------------------------------------------------------------------------------------

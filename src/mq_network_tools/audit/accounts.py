@@ -4,7 +4,7 @@ Credentials come from the session (the current ones), each --profile, or a role 
 --accounts (the rule's ExecutionRoleName, as the organization rule uses it). Regions come from
 --regions, the session, or with 'all' every region enabled for the account. Each (account, region)
 is a Target, read by a pool of at most MAX_WORKERS threads with a client built in the main thread
-(boto3 sessions are not thread-safe; clients are).
+(boto3 sessions are not thread-safe; clients are); a single target is read in the main thread.
 
 Which account a target is: the role's, or else the one its brokers' ARNs name
 (`arn:<partition>:mq:<region>:<account>:broker:...`), so that an audit with the current
@@ -14,13 +14,11 @@ GetCallerIdentity; when that fails too, the account could not be read: one failu
 "*") and none of its rows, as when its credentials fail.
 """
 
-from __future__ import annotations
-
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, TypeVar
 
@@ -33,6 +31,7 @@ from mq_network_tools.audit.sessions import SessionFactory, dummy_if_needed, mak
 
 if TYPE_CHECKING:
     import argparse
+    from concurrent.futures import ThreadPoolExecutor
 
     from mq_network.core import Resolver
 
@@ -71,7 +70,7 @@ class _Clients(NamedTuple):
 
 
 def audit_accounts(
-    args: argparse.Namespace,
+    args: "argparse.Namespace",
     params: RuleParameters,
     stderr: TextIO,
     session_factory: SessionFactory,
@@ -91,7 +90,7 @@ def audit_accounts(
     return Audited(read.rows, failures, summary)
 
 
-def accounts_to_audit(args: argparse.Namespace) -> list[Account]:
+def accounts_to_audit(args: "argparse.Namespace") -> list[Account]:
     """The accounts the options name, checked before any call."""
     if args.accounts and not args.role_name:
         raise AuditError("--accounts needs --role-name (the role to assume in each account)")
@@ -179,7 +178,7 @@ def audit_targets(
     params: RuleParameters,
     endpoint: str | None,
     session_factory: SessionFactory = make_session,
-    progress: Progress | None = None,
+    progress: "Progress | None" = None,
     workers: int = MAX_WORKERS,
 ) -> Read:
     """Evaluate every (account, region) target, at most `workers` at a time.
@@ -191,7 +190,7 @@ def audit_targets(
     DescribeBroker otherwise.
     """
     clients = _clients(targets, params, endpoint, session_factory)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
+    with _pool(len(targets), workers) as pool:
         listed, unlisted = _list_brokers(pool, clients)
         named, failures, dropped = _name_accounts(targets, listed, unlisted, endpoint, session_factory)
         failures += [
@@ -203,6 +202,16 @@ def audit_targets(
         rows, judged_failures = _judge(pool, judge, named, listed, progress)
     rows.sort(key=lambda r: (r.account, r.region, r.name))
     return Read(rows, sorted(failures + judged_failures), [t for i, t in enumerate(named) if i not in dropped])
+
+
+def _pool(targets: int, workers: int) -> "ThreadPoolExecutor | nullcontext[None]":
+    """Worker threads for several targets; one target (the usual terminal run) is read in this thread,
+    without starting a pool and handing each call to its thread."""
+    if targets <= 1 or workers <= 1:
+        return nullcontext()
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=min(workers, targets))
 
 
 def _clients(
@@ -224,7 +233,7 @@ def _clients(
 
 
 def _list_brokers(
-    pool: ThreadPoolExecutor, clients: Sequence[_Clients]
+    pool: "ThreadPoolExecutor | None", clients: Sequence[_Clients]
 ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, Exception]]:
     """ListBrokers in every target (one call per 100 brokers): the brokers by target, and the failures."""
     from mq_network.aws.aws_calls import list_broker_summaries
@@ -293,11 +302,11 @@ def _caller_account(target: Target, endpoint: str | None, session_factory: Sessi
 
 
 def _judge(
-    pool: ThreadPoolExecutor,
+    pool: "ThreadPoolExecutor | None",
     judge: Callable[[int], list[Row]],
     targets: Sequence[Target],
     listed: Mapping[int, list[dict[str, Any]]],
-    progress: Progress | None,
+    progress: "Progress | None",
 ) -> tuple[list[Row], list[Failure]]:
     """Every listed target that has brokers, judged in the pool (a region without any has nothing to
     judge, and listing it again would cost a call); the progress line counts every target."""
@@ -324,7 +333,7 @@ def _judged_rows(
     clients: Sequence[_Clients],
     listed: Mapping[int, list[dict[str, Any]]],
     params: RuleParameters,
-    resolver: Resolver | None,
+    resolver: "Resolver | None",
     index: int,
 ) -> list[Row]:
     """One target's brokers, judged by the rule's own code (runner.judging), as output rows."""
@@ -339,9 +348,18 @@ def _judged_rows(
 
 
 def _each(
-    pool: ThreadPoolExecutor, work: Callable[[int], _Outcome], indexes: Iterable[int]
+    pool: "ThreadPoolExecutor | None", work: Callable[[int], _Outcome], indexes: Iterable[int]
 ) -> Iterable[tuple[int, _Outcome | Exception]]:
-    """(index, result or the exception it raised) for each index, as they finish."""
+    """(index, result or the exception it raised) for each index, as they finish (in order without a pool)."""
+    if pool is None:
+        for index in indexes:
+            try:
+                yield index, work(index)
+            except Exception as err:
+                yield index, err
+        return
+    from concurrent.futures import as_completed
+
     futures = {pool.submit(work, i): i for i in indexes}
     for future in as_completed(futures):
         try:
@@ -355,7 +373,7 @@ def _audit_resolver(
     listed: Mapping[int, list[dict[str, Any]]],
     params: RuleParameters,
     clients: Sequence[_Clients],
-) -> Resolver:
+) -> "Resolver":
     """Peers the audit listed itself (any region, any account read); the rest from the aggregator."""
     from mq_network.aws.peer_lookup import aggregator_resolver
     from mq_network.core import listed_resolver

@@ -6,8 +6,6 @@ aggregator) build these, and output.py writes them, so neither source imports th
 command line.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,7 +34,7 @@ class Row(NamedTuple):
     links: tuple[tuple[str, str, str, str], ...] = ()
 
 
-def judged_row(account: str, region: str, broker: BrokerFacts, verdict: Verdict, evidence: object = None) -> Row:
+def judged_row(account: str, region: str, broker: "BrokerFacts", verdict: "Verdict", evidence: object = None) -> Row:
     """One broker's line of every output, whichever source read it."""
     return Row(
         account,
@@ -82,12 +80,12 @@ class Summary(NamedTuple):
         cls,
         rows: Sequence[Row],
         failures: Sequence[Failure],
-        accounts: Sequence[Account],
-        targets: Sequence[Target],
+        accounts: "Sequence[Account]",
+        targets: "Sequence[Target]",
         elapsed: float,
         regions: Sequence[str] | None = None,
         check_mode: str = "name",
-    ) -> Summary:
+    ) -> "Summary":
         failed = {(f.account, f.region) for f in failures}
         read = [t for t in targets if (t.account, t.region) not in failed]
         requested = set(regions or ()) | {t.region for t in targets} | {f.region for f in failures if f.region != "*"}

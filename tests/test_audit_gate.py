@@ -203,15 +203,25 @@ def test_names_from_aws_cannot_drive_a_terminal_or_a_spreadsheet(aws: None) -> N
     assert sorted(row["name"] for row in json.loads(text)["results"]) == sorted(HOSTILE)  # JSON: unchanged
 
 
-def test_every_character_a_terminal_could_obey_is_escaped_and_no_other() -> None:
-    """printable's shortcut (text.isprintable(): nothing to escape) against its escaping, on every code point."""
+def test_every_character_a_terminal_or_a_spreadsheet_could_obey_is_escaped_and_no_other() -> None:
+    """On every code point: control characters, lone surrogates, format characters (bidirectional
+    overrides, zero-width ones) and line and paragraph separators are escaped; nothing else is, so a
+    text str.isprintable accepts comes back as it is."""
+    import unicodedata
+
     from mq_network_tools.cli_options import printable
 
     escaped = {chr(c) for c in range(0x110000) if printable(chr(c)) != chr(c)}
-    expected = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000))}
+    expected = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cc", "Cs", "Cf", "Zl", "Zp")}
     assert escaped == expected
-    assert printable("orders-Broker-1 ok \u00e9\u2028") == "orders-Broker-1 ok \u00e9\u2028"  # not ours to escape
-    assert printable("a\x1b[2Jb\ud800\x85") == "a\\x1b[2Jb\\ud800\\x85"
+    assert {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x202E, 0x2028, 0x200B, 0xFEFF)} <= escaped
+    assert printable("orders-Broker-1 ok \u00e9 \u00a0\u4e2d") == "orders-Broker-1 ok \u00e9 \u00a0\u4e2d"
+    assert printable("a\x1b[2Jb\ud800\x85\n") == "a\\x1b[2Jb\\ud800\\x85\\n"
+    # A row a terminal would show reversed, a second row, a formula behind an invisible character:
+    assert printable("evil\u202eexe.txt") == "evil\\u202eexe.txt"
+    assert printable("x\u2028y") == "x\\u2028y"
+    assert printable("\u200b=HYPERLINK(1)") == "\\u200b=HYPERLINK(1)"
+    assert printable("\U000e0041") == "\\U000e0041"  # a tag character: eight digits, not an ambiguous five
 
 
 # --- 6. small things ------------------------------------------------------------------------------

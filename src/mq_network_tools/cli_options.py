@@ -6,33 +6,40 @@ Kept apart from audit.py so that mq-network-check, which reads only files, does 
 from __future__ import annotations
 
 import argparse
-import re
 
 from mq_network.core import PARAMETER_SPECS
 
-# Control characters, and lone surrogates (from JSON "\ud800" or a file name that is not UTF-8), which
-# no terminal encoding can write. Compiled on first use (by `re`'s cache): the surrogate range makes it
-# cost 1.2 ms, a quarter of the audit's own import time, and most runs print nothing that needs it.
-_CONTROL = r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+# What printable escapes, by Unicode category: control characters (Cc), lone surrogates (Cs, from JSON
+# "\ud800" or a file name that is not UTF-8, which no terminal encoding can write), format characters
+# (Cf: the bidirectional overrides that reorder a line as a terminal shows it, zero-width characters
+# that hide a spreadsheet formula's "=" behind them), and the line and paragraph separators (Zl, Zp).
+_ESCAPED = frozenset(("Cc", "Cs", "Cf", "Zl", "Zp"))
 # The rule parameters a terminal user sets; the role parameters become --role-name and --accounts.
 _OPTION_SPECS = [spec for spec in PARAMETER_SPECS if spec.name not in ("ExecutionRoleName", "AssumeRoleMode")]
 
 
 def printable(text: str) -> str:
-    """Control characters (newlines, ESC, C1 codes) and lone surrogates shown as escapes: nothing read
-    from AWS or a template can move the cursor, recolour a terminal, start a new row or stop the output.
+    """Characters of the kinds _ESCAPED names shown as escapes: nothing read from AWS or a template can
+    move the cursor, recolour a terminal, reorder or start a new row, hide a formula or stop the output.
 
-    Every character _CONTROL names is one str.isprintable refuses (categories Cc and Cs), so a
-    printable text has nothing to escape and is returned as it is.
+    str.isprintable refuses every character of those kinds, so a text it accepts (nearly every name
+    and annotation) is returned as it is, without a per-character look-up.
     """
     if text.isprintable():
         return text
-    return re.sub(_CONTROL, lambda m: repr(m.group())[1:-1] if m.group() in "\n\r\t" else _escape(m.group()), text)
+    import unicodedata
+
+    return "".join(
+        (repr(char)[1:-1] if char in "\n\r\t" else _escape(char)) if unicodedata.category(char) in _ESCAPED else char
+        for char in text
+    )
 
 
 def _escape(char: str) -> str:
     code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _dest(name: str) -> str:

@@ -15,8 +15,9 @@ imported only for a pattern other than the default, when it is validated. The de
 `.+-Broker-[0-9]+`, is matched by `_is_member_name` instead: one `rfind` and a scan of the digits,
 linear like RE2, and the same answer as RE2 on every name (tests/test_pattern_engine.py compares
 them exhaustively over the characters that matter, and on random text). Loading RE2 and matching
-through it cost the audit about 8 ms a run and the Lambda's cold start 3 ms, for the pattern
-nearly every deployment uses.
+through it cost the audit 9 M instructions a run (0.7 % of a bare boto3 listing, about 3 ms), and
+a Lambda invocation that checks names 3 ms on its first match, for the pattern nearly every
+deployment uses.
 """
 
 from __future__ import annotations

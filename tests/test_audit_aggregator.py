@@ -347,6 +347,31 @@ def test_a_member_role_that_cannot_be_assumed_leaves_its_brokers_unverified(orga
     assert all("could not be verified" in r["annotation"] for r in theirs)
 
 
+def test_a_member_roles_error_is_read_as_every_audit_error_is(organization: Any) -> None:
+    """One reader of AWS errors for both sources (sessions.reason): the aggregator had its own, which
+    cut the reason at 300 characters where every other failure keeps 500."""
+    long_code = "AccessDenied" + "x" * 600
+
+    def refusing(**kwargs: Any) -> Any:
+        session = Counting()(**kwargs)
+        session.events.register_first(
+            "before-send.sts.AssumeRole", lambda **_: faults.error_answer("sts", 403, long_code)
+        )
+        return session
+
+    with Organization("org", SOURCES):
+        status, out, _ = run_cli(
+            *THROUGH_AGGREGATOR, "--check-mode", "connectors", "--role-name", ROLE, "--output", "json",
+            session_factory=refusing,
+        )  # fmt: skip
+    failures = json.loads(out)["failures"]
+    assert status == 3 and failures
+    prefix = "could not read configurations: "
+    for failure in failures:
+        assert failure["reason"].startswith(prefix + long_code[:100])
+        assert len(failure["reason"]) == len(prefix) + 500
+
+
 # --- outputs --------------------------------------------------------------------------------------------
 
 

@@ -236,9 +236,9 @@ def judge(
         client = member_clients(place) if member_clients else ValueError("no member role")
         failed: list[Failure] = []
         if isinstance(client, Exception):
-            failed.append(Failure(account, region, f"could not read configurations: {_reason(client)}"))
+            failed.append(Failure(account, region, f"could not read configurations: {reason(client)}"))
             evidence: Mapping[str, Any] = dict.fromkeys(
-                (b.broker_id for b in brokers), Unreadable(f"the member role could not be used ({_reason(client)})")
+                (b.broker_id for b in brokers), Unreadable(f"the member role could not be used ({reason(client)})")
             )
         else:
             evidence = network_evidence(
@@ -320,15 +320,6 @@ def _time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _reason(err: BaseException) -> str:
-    if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()[:300]
-    if isinstance(err, BotoCoreError):
-        return str(err)[:300]
-    return f"{type(err).__name__}: {err}"[:300]
 
 
 def audit_organization(

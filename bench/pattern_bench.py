@@ -3,7 +3,7 @@
 For patterns that backtrack in Python's re, the slowest full match over adversarial names of
 Amazon MQ's longest length (50 characters) as the rule matches them (RE2, through
 parameters.parse_parameters, so the same code path as the rule), and what that costs a run at
-1,000 brokers; the default is matched by its own scan (patterns.py), every other pattern by RE2.
+1,000 brokers; the default is matched by `re` on its fixed shape (patterns.py), every other pattern by RE2.
 Then issue 18's walk-around, `(?:a|a)` written n times, on the name of n-1 `a`s
 and a `b`: RE2 at n = 24 and 34, and as the baseline Python's re at growing n until one match
 passes a second (it doubles with each n: about 0.65 s at 24, about 11 minutes at 34, not run).
@@ -23,7 +23,7 @@ from mq_network.core.parameters import parse_parameters
 from mq_network.core.patterns import DEFAULT_PATTERN
 
 BACKTRACKING = {
-    "default (its own scan, not RE2)": DEFAULT_PATTERN,
+    "default (re, not RE2)": DEFAULT_PATTERN,
     "issue 9: nested repeat": "([a-z0-9]+-?)+-Broker-[0-9]+",
     "(a+)+$": "(a+)+$",
     "(a|ab)+c": "(a|ab)+c",

@@ -140,7 +140,7 @@ def test_the_default_pattern_is_matched_as_re2_matches_it_on_random_text(name: s
 
 
 def test_the_default_is_matched_in_time_linear_in_the_name() -> None:
-    """The hostile shapes for a backtracking `.+-Broker-[0-9]+`: many suffixes, long digit runs. The scan
+    """The hostile shapes for a backtracking `.+-Broker-[0-9]+`: many suffixes, long digit runs. The match
     visits each character a bounded number of times, so these answer at once (no timing asserted: the
     answers are the point, and bench/pattern_bench.py times them)."""
     default = NamePattern(DEFAULT_PATTERN)

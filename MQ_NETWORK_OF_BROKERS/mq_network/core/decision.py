@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from mq_network.core.external_peers import failure_advice
 from mq_network.core.facts import IDLE_STATES, BrokerFacts
 from mq_network.core.naming import BUILD_IN_PROGRESS, BUILD_TAG, MEMBER_TAG, SOURCE_TAG, member_name
-from mq_network.core.parameters import SPECS_BY_NAME, RuleParameters
+from mq_network.core.parameters import RuleParameters
+from mq_network.core.patterns import DEFAULT_PATTERN
 from mq_network.core.vocabulary import (
     COMPLIANT,
     GONE_STATUSES,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:  # the connector graph is loaded only where connectors are che
 
 ANNOTATION_LIMIT = 256  # PutEvaluations refuses longer annotations.
 _NAME_LIMIT = 50  # Amazon MQ broker names have at most 50 characters.
-_DEFAULT_PATTERN = SPECS_BY_NAME["BrokerNamePattern"].default
 _PEER_LIST_LIMIT = 90
 BUILD_GRACE = timedelta(hours=24)  # a mesh member "being built" longer than this is judged normally
 
@@ -327,7 +327,7 @@ def _peer_list(network: "Membership") -> str:
 
 
 def _name_fixes(name: str, params: RuleParameters) -> list[str]:
-    if params.broker_name_pattern.pattern != _DEFAULT_PATTERN:
+    if params.broker_name_pattern.pattern != DEFAULT_PATTERN:
         return [
             " Amazon MQ cannot rename: create members with matching names, connect them, move clients, "
             "then delete this broker.",

@@ -326,7 +326,6 @@ def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
     The default is matched without RE2 (patterns.py), so a run on the default never loads it; a
     test shows RE2 compiles it and agrees with that matcher.
     """
-    example = SPECS_BY_NAME["BrokerNamePattern"].default
     pattern = NamePattern(text)
     if text == DEFAULT_PATTERN:
         return pattern
@@ -335,7 +334,7 @@ def _parse_pattern(text: str, problems: list[str]) -> NamePattern | None:
     except PatternError as err:
         problems.append(
             f"BrokerNamePattern '{text[:80]}' is not a valid RE2 regular expression ({err}); it takes {SYNTAX}. "
-            f"Give a pattern for the whole broker name, such as '{example}' or '[a-z0-9-]+-Broker-[0-9]+'"
+            f"Give a pattern for the whole broker name, such as '{DEFAULT_PATTERN}' or '[a-z0-9-]+-Broker-[0-9]+'"
         )
         return None
     return pattern

@@ -12,25 +12,27 @@ repeats; a pattern using them is refused as a parameter error when the parameter
 Every user of the pattern (the rule, the hook, mq-network-check, the audit, the plan's names) gets
 it as a `NamePattern` from parameters.parse_parameters, so all of them match alike. RE2 is
 imported only for a pattern other than the default, when it is validated. The default,
-`.+-Broker-[0-9]+`, is matched by `_is_member_name` instead: one `rfind` and a scan of the digits,
-linear like RE2, and the same answer as RE2 on every name (tests/test_pattern_engine.py compares
-them exhaustively over the characters that matter, and on random text). Loading RE2 and matching
-through it cost the audit 9 M instructions a run (0.7 % of a bare boto3 listing, about 3 ms), and
-a Lambda invocation that checks names 3 ms on its first match, for the pattern nearly every
-deployment uses.
+`.+-Broker-[0-9]+`, is vocabulary's member-name shape (MEMBER_NAME_PATTERN, which the audit's
+pictures group meshes by) and is matched by Python's `re` instead: that shape has one unbounded
+repeat before a literal, so `re` tries each split once and takes time linear in the name, and it
+gives RE2's answer on every name (the same `.` and ASCII `[0-9]`; tests/test_pattern_engine.py
+compares them exhaustively over the characters that matter, and on random text). Loading RE2 and
+matching through it cost the audit 9 M instructions a run (0.7 % of a bare boto3 listing, about
+3 ms), and a Lambda invocation that checks names 3 ms on its first match, for the pattern nearly
+every deployment uses.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from mq_network.core.vocabulary import MEMBER_SUFFIX
+from mq_network.core.vocabulary import MEMBER_NAME_PATTERN, MEMBER_SUFFIX
 
 MAX_PATTERN_LENGTH = 1024  # AWS Config takes at most 1,024 characters of InputParameters
 SYNTAX = "RE2 syntax: no back-references (\\1) and no lookaround ((?=, (?!, (?<=, (?<!)"
 # BrokerNamePattern's default: <mesh>-Broker-<n>, the names Conformity's MQ-007 and the remediation use.
 DEFAULT_PATTERN = ".+" + MEMBER_SUFFIX + "[0-9]+"
-_DIGITS = frozenset("0123456789")  # RE2's [0-9]: ASCII only, as str.isdigit is not
 
 
 class PatternError(ValueError):
@@ -40,12 +42,11 @@ class PatternError(ValueError):
 class NamePattern:
     """A BrokerNamePattern: its text, and RE2's compiled form once something needs it."""
 
-    __slots__ = ("_compiled", "_default", "pattern")
+    __slots__ = ("_compiled", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._compiled: Any = None
-        self._default = pattern == DEFAULT_PATTERN
 
     def compile(self) -> None:
         """Compile now (validation): raise PatternError if RE2 refuses the pattern."""
@@ -66,8 +67,8 @@ class NamePattern:
 
     def fullmatch(self, name: str) -> bool:
         """Whether the whole name matches (in time linear in the name's length)."""
-        if self._default:
-            return _is_member_name(name)
+        if self.pattern == DEFAULT_PATTERN:  # compiled by re on first use, and cached there
+            return re.fullmatch(MEMBER_NAME_PATTERN, name) is not None
         self.compile()
         try:
             return self._compiled.fullmatch(name) is not None
@@ -83,16 +84,3 @@ class NamePattern:
 
     def __repr__(self) -> str:
         return f"NamePattern({self.pattern!r})"
-
-
-def _is_member_name(name: str) -> bool:
-    """`.+-Broker-[0-9]+` fully matches `name`, as RE2 decides it (its `.` is any character but a newline).
-
-    Only the last `-Broker-` can be followed by nothing but digits, so it is the only split to try.
-    A lone surrogate counts as one character here as in RE2 (which reads it as U+FFFD).
-    """
-    at = name.rfind(MEMBER_SUFFIX)
-    if at < 1 or "\n" in name[:at]:
-        return False
-    digits = name[at + len(MEMBER_SUFFIX) :]
-    return bool(digits) and all(character in _DIGITS for character in digits)

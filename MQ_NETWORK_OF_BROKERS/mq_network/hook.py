@@ -25,7 +25,6 @@ from mq_network.core.predeploy import Planned, cloudformation_broker, judged_pro
 from mq_network.core.rule_metadata import rule_metadata
 from mq_network.core.vocabulary import NON_COMPLIANT, NOT_APPLICABLE, RESOURCE_TYPE, UNKNOWN
 
-TARGET = RESOURCE_TYPE
 _JUDGED = ("CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION")
 _POINTS = (*_JUDGED, "DELETE_PRE_PROVISION")
 _MESSAGE_LIMIT = 4096  # CloudFormation cuts the message there
@@ -96,7 +95,7 @@ def judge_request(event: Any, params: RuleParameters) -> Planned | Standing | st
     data = event.get("requestData")
     if not isinstance(data, Mapping) or not isinstance(data.get("targetName"), str):
         raise HookRequestError("requestData.targetName is missing: this hook handles resource operations")
-    if data["targetName"] != TARGET:
+    if data["targetName"] != RESOURCE_TYPE:
         return f"Not an Amazon MQ broker ({data['targetName'][:80]}): nothing to check."
     if point == "DELETE_PRE_PROVISION":
         return "Deleting an Amazon MQ broker is allowed: this hook judges brokers being created or updated."

@@ -59,7 +59,6 @@ ORGANIZATION_QUERY = (
     "configuration.EngineType, configuration.ConfigurationId, configuration.ConfigurationRevision, tags "
     f"WHERE resourceType = '{RESOURCE_TYPE}'"
 )
-DELETED = DELETED_STATUSES
 MAX_PAGES = 50_000  # 5 million items: far beyond any organization's brokers; a query past it is broken
 STATUS_PAGE = 100
 MAX_WORKERS = 16
@@ -179,7 +178,7 @@ def read_organization(config_client: Any, aggregator: str) -> Organization:
             earlier.get("configurationItemCaptureTime")
         ):
             newest[key] = row
-    current = {key: row for key, row in newest.items() if row.get("configurationItemStatus") not in DELETED}
+    current = {key: row for key, row in newest.items() if row.get("configurationItemStatus") not in DELETED_STATUSES}
     deleted = len(newest) - len(current)
     captures = [
         str(r["configurationItemCaptureTime"]) for r in current.values() if r.get("configurationItemCaptureTime")

@@ -42,7 +42,6 @@ RULE_ID = load_rule_metadata().rule_name
 # SARIF's levels for the rule's severity (CloudFormation hook annotations' levels)
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "INFORMATIONAL": "note"}
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
-_TYPE = RESOURCE_TYPE
 
 
 class Finding(NamedTuple):
